@@ -1,0 +1,15 @@
+#pragma once
+/// The `haq` subcommands. Each Register* declares its flags on `app` and returns
+/// the action run when the subcommand is chosen. Only cli/ prints to the user.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace haq::cli {
+
+using Action = std::function<void()>;
+
+Action RegisterCost(CLI::App& app);
+Action RegisterList(CLI::App& app);
+
+}  // namespace haq::cli

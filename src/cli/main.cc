@@ -1,0 +1,53 @@
+// The `haq` executable: parses the command line, runs one subcommand, and turns
+// library errors into messages and exit codes (0 ok, 1 bad input or failure,
+// 2 bad usage).
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <map>
+
+#include "cli/commands.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "haq: hardware-aware mixed-precision quantization (HAQ, Wang et al., CVPR 2019).\n"
+      "Finds per-layer weight/activation bit widths under a latency, energy or size budget\n"
+      "given by an accelerator's cost model.",
+      "haq"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "haq 0.1.0");
+  std::map<CLI::App*, haq::cli::Action> actions;
+  auto add = [&](const char* name, const char* help, auto registrar) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    actions[sub] = registrar(*sub);
+  };
+  add("cost", "Per-layer latency, energy and size of a model on a hardware spec",
+      haq::cli::RegisterCost);
+  add("list", "List built-in models or hardware specs", haq::cli::RegisterList);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and version exit 0; every usage error exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    for (const auto& [sub, action] : actions) {
+      if (sub->parsed()) action();
+    }
+  } catch (const haq::util::InputError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "haq: error: {}\n", e.what());
+    return 1;
+  } catch (const haq::util::IoError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "haq: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "haq: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,89 @@
+#include "util/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.h"
+
+namespace haq::util {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& path, std::uintmax_t max_bytes) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw IoError(path.string() + ": cannot read: is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw IoError(path.string() + ": cannot read: " + std::strerror(errno));
+  }
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > max_bytes) {
+    throw InputError(path.string() + ": file is " + std::to_string(size) +
+                     " bytes, more than the limit of " + std::to_string(max_bytes));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) throw IoError(path.string() + ": read failed: " + std::strerror(errno));
+  return std::move(out).str();
+}
+
+void WriteFileAtomic(const fs::path& path, std::string_view contents) {
+  WriteFileAtomic(path, [&](std::ostream& out) {
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  });
+}
+
+void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream&)>& write) {
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  // ".NAME.tmp.XXXXXX" beside the target (built with append: GCC 12 warns falsely on
+  // operator+ chains here).
+  std::string name(".");
+  name.append(path.filename().string()).append(".tmp.XXXXXX");
+  std::string tmpl = (dir / name).string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) {
+    throw IoError(path.string() + ": cannot write: " + std::strerror(errno));
+  }
+  const fs::path tmp = tmpl;
+  auto fail = [&](const std::string& why) {
+    ::unlink(tmp.c_str());
+    throw IoError(path.string() + ": cannot write: " + why);
+  };
+  ::close(fd);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail(std::strerror(errno));
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      ::unlink(tmp.c_str());
+      throw;
+    }
+    out.flush();
+    if (!out) fail("write failed (disk full?)");
+  }
+  // fsync the data before the rename makes it visible.
+  const int sync_fd = ::open(tmp.c_str(), O_RDONLY);
+  if (sync_fd < 0 || ::fsync(sync_fd) != 0) {
+    const std::string why = std::strerror(errno);
+    if (sync_fd >= 0) ::close(sync_fd);
+    fail(why);
+  }
+  ::close(sync_fd);
+  // mkstemp creates 0600; give the file ordinary permissions (umask applies).
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(tmp.c_str(), 0666 & ~mask);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(std::strerror(errno));
+}
+
+}  // namespace haq::util

@@ -1,0 +1,27 @@
+#pragma once
+/// File helpers: whole-file reads with clear errors, and atomic writes (a temp file
+/// in the same directory, flushed, then renamed over the target), so a reader never
+/// sees a half-written file and an interrupted write leaves the old version intact.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+namespace haq::util {
+
+/// Reads a whole file. Throws IoError naming the path and the OS reason.
+/// Refuses files larger than `max_bytes` (a guard against absurd inputs).
+std::string ReadFile(const std::filesystem::path& path,
+                     std::uintmax_t max_bytes = std::uintmax_t{1} << 32);
+
+/// Writes `contents` to `path` atomically. Throws IoError on failure, leaving any
+/// previous file at `path` untouched and no temp file behind.
+void WriteFileAtomic(const std::filesystem::path& path, std::string_view contents);
+
+/// Streams into `path` atomically: `write` fills the stream; the file appears at
+/// `path` only if `write` returns normally and every byte reached the disk.
+void WriteFileAtomic(const std::filesystem::path& path,
+                     const std::function<void(std::ostream&)>& write);
+
+}  // namespace haq::util

@@ -1,0 +1,69 @@
+#include "test_util.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace haq::test {
+
+namespace fs = std::filesystem;
+
+fs::path DataPath(const std::string& name) { return fs::path(HAQ_TEST_DATA_DIR) / name; }
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "haq_test_XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+fs::path TempDir::Write(const std::string& name, const std::string& text) const {
+  const fs::path p = path_ / name;
+  std::ofstream(p, std::ios::binary) << text;
+  return p;
+}
+
+namespace {
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+RunResult RunHaq(const std::string& args, const fs::path& cwd) {
+  TempDir io;
+  const fs::path out = io / "stdout", err = io / "stderr";
+  std::string cmd;
+  if (!cwd.empty()) cmd += "cd '" + cwd.string() + "' && ";
+  cmd += std::string("'") + HAQ_BINARY + "' " + args + " >'" + out.string() + "' 2>'" +
+         err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = Slurp(out);
+  r.err = Slurp(err);
+  return r;
+}
+
+std::string ListDir(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  std::string s;
+  for (const auto& n : names) s += n + "\n";
+  return s;
+}
+
+}  // namespace haq::test

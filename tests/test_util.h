@@ -1,0 +1,39 @@
+#pragma once
+// Helpers shared by the tests: paths, temporary directories, running the haq binary.
+#include <filesystem>
+#include <string>
+
+namespace haq::test {
+
+/// tests/data/<name>
+std::filesystem::path DataPath(const std::string& name);
+
+/// A fresh directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  /// Writes `text` to a file in the directory and returns its path.
+  std::filesystem::path Write(const std::string& name, const std::string& text) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs the haq executable with `args` (a shell-quoted string) in `cwd`.
+RunResult RunHaq(const std::string& args, const std::filesystem::path& cwd = {});
+
+/// Files (relative names) in `dir`, sorted; for "nothing half-written" checks.
+std::string ListDir(const std::filesystem::path& dir);
+
+}  // namespace haq::test
