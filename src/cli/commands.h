@@ -11,5 +11,7 @@ using Action = std::function<void()>;
 
 Action RegisterCost(CLI::App& app);
 Action RegisterList(CLI::App& app);
+Action RegisterTrain(CLI::App& app);
+Action RegisterEval(CLI::App& app);
 
 }  // namespace haq::cli

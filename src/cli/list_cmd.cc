@@ -4,7 +4,9 @@
 
 #include "cli/commands.h"
 #include "hw/spec.h"
+#include "graph/zoo.h"
 #include "hw/zoo.h"
+#include "train/model_io.h"
 
 namespace haq::cli {
 
@@ -16,10 +18,24 @@ struct ListOptions {
 
 void RunList(const ListOptions& o) {
   if (o.what == "models") {
-    for (const auto& name : hw::ZooShapeModelNames()) {
-      const auto layers = hw::ZooLayerShapes(name, hw::ZooInput{});
-      fmt::print("{:<16} {} quantizable layers at 3x224x224 (shapes only, no weights)\n", name,
-                 layers.size());
+    for (const auto& name : graph::ZooModelNames()) {
+      const std::string ckpt = train::ShippedCheckpoint(name);
+      std::string weights = "no weights (shapes, costs, training from scratch)";
+      if (!ckpt.empty()) {
+        const auto c = train::LoadCheckpoint(ckpt);
+        weights = c.meta.contains("test_top1")
+                      ? fmt::format("pretrained: {:.2f}% test top-1 ({})",
+                                    c.meta["test_top1"].get<double>(), ckpt)
+                      : fmt::format("pretrained ({})", ckpt);
+      }
+      // Shape-only zoo models are counted without building a network.
+      const auto shape_only = hw::ZooShapeModelNames();
+      const size_t layers =
+          std::find(shape_only.begin(), shape_only.end(), name) != shape_only.end()
+              ? hw::ZooLayerShapes(name, hw::ZooInput{}).size()
+              : graph::BuildZooModel(name).quant_layers().size();
+      fmt::print("{:<20} {} quantizable layers; {}\n    {}\n", name, layers, weights,
+                 graph::ZooDescription(name));
     }
     return;
   }

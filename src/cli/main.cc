@@ -3,8 +3,11 @@
 // 2 bad usage).
 #include <fmt/format.h>
 
+#include <torch/torch.h>
+
 #include <cstdio>
 #include <map>
+#include <thread>
 
 #include "cli/commands.h"
 #include "util/error.h"
@@ -25,6 +28,8 @@ int main(int argc, char** argv) {
   add("cost", "Per-layer latency, energy and size of a model on a hardware spec",
       haq::cli::RegisterCost);
   add("list", "List built-in models or hardware specs", haq::cli::RegisterList);
+  add("train", "Train a zoo model on a dataset, checkpointing every epoch", haq::cli::RegisterTrain);
+  add("eval", "Top-1/top-5 accuracy and throughput of a model", haq::cli::RegisterEval);
 
   try {
     app.parse(argc, argv);
@@ -32,6 +37,8 @@ int main(int argc, char** argv) {
     // Help and version exit 0; every usage error exits 2.
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // Use every core in LibTorch (intra-op parallelism); this machine has two.
+  torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   try {
     for (const auto& [sub, action] : actions) {
       if (sub->parsed()) action();

@@ -1,5 +1,6 @@
 #pragma once
-/// How the CLI names a model: a zoo name, at an input size.
+/// How the CLI names a model: a shape-only zoo name (no LibTorch work), or anything
+/// train::LoadModel takes (graph zoo name, checkpoint .pt, ONNX file).
 #include <CLI/CLI.hpp>
 
 #include <string>
@@ -11,10 +12,13 @@ namespace haq::cli {
 
 struct ModelOptions {
   std::string name;
-  std::string input = "224x224";  ///< HxW
+  std::string input;  ///< "HxW"; empty = the model's own size
 };
 
 void AddModelOptions(CLI::App& app, ModelOptions& o);
+
+/// "HxW" -> {H, W}; empty -> {}. Throws util::InputError naming --input.
+std::vector<int64_t> ParseInputSize(const std::string& input);
 
 struct ResolvedModel {
   std::string name;

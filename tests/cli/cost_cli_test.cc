@@ -86,8 +86,9 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, CostCliBadInput,
     testing::Values(
         BadCase{"UnknownModel", "cost --model resnet51 --hw bitfusion --table t.csv", 1,
-                "haq: error: unknown model 'resnet51' (did you mean 'resnet50'?); known models: "
-                "mobilenet_v1, mobilenet_v2, resnet18, resnet50\n"},
+                "haq: error: unknown model 'resnet51' (did you mean 'resnet50'?); give a zoo name "
+                "(mobilenet_v1, mobilenet_v2, mobilenet_v2_fmnist, resnet18, resnet20_fmnist, "
+                "resnet50), a checkpoint (.pt) or an ONNX file (.onnx)\n"},
         BadCase{"UnknownHardware", "cost --model resnet50 --hw bitfuson --table t.csv", 1,
                 "haq: error: unknown hardware 'bitfuson' (did you mean 'bitfusion'?); built-in: "
                 "bismo-cloud, bismo-edge, bitfusion (or give a .yaml file)\n"},
@@ -115,7 +116,10 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ListCliTest, ListsBuiltins) {
   const auto models = RunHaq("list models");
   ASSERT_EQ(models.exit_code, 0);
-  EXPECT_NE(models.out.find("mobilenet_v2     53 quantizable layers"), std::string::npos) << models.out;
+  EXPECT_NE(models.out.find("mobilenet_v2         53 quantizable layers"), std::string::npos)
+      << models.out;
+  EXPECT_NE(models.out.find("resnet20_fmnist      22 quantizable layers"), std::string::npos)
+      << models.out;
   const auto hw = RunHaq("list hw");
   ASSERT_EQ(hw.exit_code, 0);
   EXPECT_NE(hw.out.find("bismo-edge   bismo         200 MHz  batch 1"), std::string::npos) << hw.out;

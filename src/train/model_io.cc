@@ -1,0 +1,82 @@
+#include "train/model_io.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "graph/onnx_import.h"
+#include "graph/zoo.h"
+#include "util/error.h"
+
+namespace haq::train {
+
+namespace fs = std::filesystem;
+
+std::string ShippedModelDir() {
+  if (const char* env = std::getenv("HAQ_MODEL_DIR"); env && *env) return env;
+  return std::string(HAQ_SOURCE_DIR) + "/models";
+}
+
+std::string ShippedCheckpoint(const std::string& zoo_name) {
+  const fs::path p = fs::path(ShippedModelDir()) / (zoo_name + ".pt");
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) ? p.string() : std::string();
+}
+
+namespace {
+
+graph::Network BuildBase(const std::string& spec, const ModelRequest& r) {
+  if (spec.ends_with(".onnx")) {
+    graph::OnnxImportOptions o;
+    if (!r.input_hw.empty()) {
+      // Only H and W are overridden; the channel count comes from the file (0).
+      o.input_chw = {0, r.input_hw[0], r.input_hw[1]};
+    }
+    return graph::ImportOnnx(spec, o);
+  }
+  graph::ZooOptions z;
+  z.seed = r.seed;
+  if (!r.input_hw.empty()) {
+    z.height = r.input_hw[0];
+    z.width = r.input_hw[1];
+  }
+  return graph::BuildZooModel(spec, z);
+}
+
+}  // namespace
+
+LoadedModel LoadModel(const ModelRequest& r) {
+  LoadedModel m;
+  std::string base = r.spec;
+  if (r.spec.ends_with(".pt")) {
+    m.checkpoint = LoadCheckpoint(r.spec);
+    m.checkpoint_path = r.spec;
+    base = m.checkpoint->model;
+  } else if (r.pretrained && graph::IsZooModel(r.spec)) {
+    m.checkpoint_path = ShippedCheckpoint(r.spec);
+    if (!m.checkpoint_path.empty()) m.checkpoint = LoadCheckpoint(m.checkpoint_path);
+  } else if (!r.spec.ends_with(".onnx") && !graph::IsZooModel(r.spec)) {
+    const auto names = graph::ZooModelNames();
+    throw util::InputError(fmt::format(
+        "unknown model '{}'{}; give a zoo name ({}), a checkpoint (.pt) or an ONNX file (.onnx)",
+        r.spec, util::DidYouMean(r.spec, names), util::JoinNames(names)));
+  }
+  m.net = BuildBase(base, r);
+  if (m.checkpoint) {
+    m.net.LoadStateDict(m.checkpoint->model_state, m.checkpoint_path);
+    if (m.checkpoint->meta.contains("normalization")) {
+      const auto& n = m.checkpoint->meta["normalization"];
+      m.net.set_normalization(n.at("mean").get<std::vector<double>>(),
+                              n.at("std").get<std::vector<double>>());
+    }
+    m.description = fmt::format("{} (weights from {})", base, m.checkpoint_path);
+  } else {
+    m.description = r.spec.ends_with(".onnx") ? r.spec
+                                              : fmt::format("{} (fresh initialisation, seed {})",
+                                                            base, r.seed);
+  }
+  return m;
+}
+
+}  // namespace haq::train

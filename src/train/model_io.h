@@ -1,0 +1,41 @@
+#pragma once
+/// Resolving a model argument to a Network: a zoo name (with its shipped pretrained
+/// checkpoint when the repository has one), a haq checkpoint (.pt), or an ONNX file.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "graph/network.h"
+#include "train/checkpoint.h"
+
+namespace haq::train {
+
+struct ModelRequest {
+  std::string spec;  ///< zoo name, path.pt or path.onnx
+  /// Input height x width override (ONNX files with symbolic sizes; zoo models at
+  /// another resolution). Empty: the model's own.
+  std::vector<int64_t> input_hw;
+  /// For zoo names: load the shipped checkpoint if there is one (default), or
+  /// start from a fresh seeded initialisation.
+  bool pretrained = true;
+  uint64_t seed = 0;
+};
+
+struct LoadedModel {
+  graph::Network net;
+  /// The checkpoint the tensors came from, if any (its meta has the recipe).
+  std::optional<Checkpoint> checkpoint;
+  std::string checkpoint_path;
+  std::string description;  ///< "resnet20_fmnist (shipped checkpoint models/...)"
+};
+
+/// Directory of the shipped checkpoints: $HAQ_MODEL_DIR, else the repository's models/.
+std::string ShippedModelDir();
+/// Path of a zoo model's shipped checkpoint, or "" if none is shipped.
+std::string ShippedCheckpoint(const std::string& zoo_name);
+
+/// Throws util::InputError for unknown names (with "did you mean"), unreadable or
+/// mismatched files.
+LoadedModel LoadModel(const ModelRequest& request);
+
+}  // namespace haq::train

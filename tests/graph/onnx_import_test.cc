@@ -1,0 +1,328 @@
+// ImportOnnx: models built in code (onnx_test_util.h), imported, and every way a
+// file can be wrong reported with a complete message naming the file and place.
+#include "graph/onnx_import.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "graph/onnx_test_util.h"
+#include "test_util.h"
+#include "util/error.h"
+
+namespace haq::graph {
+namespace {
+
+namespace fs = std::filesystem;
+using test::OnnxModelBuilder;
+using test::SetInts;
+using test::TempDir;
+using test::TinyConvModel;
+
+// The message of the util::InputError that `f` throws ("" if it throws none).
+template <typename Fn>
+std::string InputErrorOf(Fn&& f) {
+  try {
+    f();
+  } catch (const util::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string ImportError(const fs::path& path, const OnnxImportOptions& options = {}) {
+  return InputErrorOf([&] { ImportOnnx(path.string(), options); });
+}
+
+TEST(OnnxImport, ImportsATinyConvNet) {
+  TempDir dir;
+  const auto path = dir.Write("tiny.onnx", TinyConvModel().Serialize());
+  const Network net = ImportOnnx(path.string());
+  EXPECT_EQ(net.name(), "tiny");
+  EXPECT_EQ(net.opset(), 13);
+  EXPECT_EQ(net.input_spec().chw, (std::vector<int64_t>{3, 8, 8}));
+  ASSERT_EQ(net.quant_layers().size(), 1u);
+  EXPECT_EQ(net.quant_layers()[0].name, "conv1");
+  EXPECT_EQ(net.quant_layers()[0].shape.out_channels, 4);
+  EXPECT_EQ(net.quant_layers()[0].shape.out_h, 8);
+  EXPECT_EQ(net.Parameters().size(), 2u);  // conv weight and bias are trainable
+
+  torch::manual_seed(1);
+  const auto x = torch::randn({2, 3, 8, 8});
+  torch::NoGradGuard no_grad;
+  const auto w = net.Initializer(net.ValueId("conv1.weight"));
+  const auto b = net.Initializer(net.ValueId("conv1.bias"));
+  const auto want = torch::relu(torch::conv2d(x, w, b, 1, 1));
+  EXPECT_TRUE(torch::allclose(net.Forward(x, false), want));
+}
+
+TEST(OnnxImport, BatchNormStatisticsAreBuffersAndScaleIsTrainable) {
+  OnnxModelBuilder b;
+  b.Input("x", {1, 2, 4, 4})
+      .Initializer("bn.weight", {2}, {1.0f, 2.0f})
+      .Initializer("bn.bias", {2}, {0.0f, 1.0f})
+      .Initializer("bn.running_mean", {2}, {0.5f, -0.5f})
+      .Initializer("bn.running_var", {2}, {1.0f, 4.0f})
+      .Initializer("unused_constant", {1}, {3.0f});
+  b.Node("BatchNormalization", {"x", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"},
+         {"y"}, "bn");
+  b.Output("y");
+  TempDir dir;
+  const Network net = ImportOnnx(dir.Write("bn.onnx", b.Serialize()).string());
+  EXPECT_EQ(net.Parameters().size(), 2u);
+  const auto state = net.StateDict();
+  EXPECT_EQ(state.size(), 4u);  // 2 trainable + 2 buffers; the constant is neither
+  EXPECT_TRUE(state.count("bn.running_mean"));
+  EXPECT_FALSE(state.count("unused_constant"));
+  EXPECT_FALSE(net.Initializer(net.ValueId("bn.running_var")).requires_grad());
+  EXPECT_TRUE(net.Initializer(net.ValueId("bn.weight")).requires_grad());
+}
+
+TEST(OnnxImport, SynthesisesNamesOfUnnamedNodes) {
+  OnnxModelBuilder b = TinyConvModel();
+  for (auto& node : *b.model().mutable_graph()->mutable_node()) node.clear_name();
+  TempDir dir;
+  const Network net = ImportOnnx(dir.Write("m.onnx", b.Serialize()).string());
+  ASSERT_EQ(net.nodes().size(), 2u);
+  EXPECT_EQ(net.nodes()[0].name, "Conv_0");
+  EXPECT_EQ(net.nodes()[1].name, "Relu_1");
+  EXPECT_EQ(net.quant_layers()[0].name, "conv1");  // from the weight's name
+}
+
+TEST(OnnxImport, TruncatedFileIsNotAValidModel) {
+  TempDir dir;
+  const std::string bytes = TinyConvModel().Serialize();
+  const auto path = dir.Write("half.onnx", bytes.substr(0, bytes.size() / 2));
+  EXPECT_EQ(ImportError(path),
+            path.string() + ": not a valid ONNX model: the protobuf data is truncated or corrupt");
+}
+
+TEST(OnnxImport, CorruptBytesAreNotAValidModel) {
+  TempDir dir;
+  const auto path = dir.Write("corrupt.onnx", "this is not an ONNX model\n");
+  EXPECT_EQ(ImportError(path),
+            path.string() + ": not a valid ONNX model: the protobuf data is truncated or corrupt");
+  const auto empty = dir.Write("empty.onnx", "");
+  EXPECT_EQ(ImportError(empty), empty.string() + ": not a valid ONNX model: ir_version is missing");
+}
+
+TEST(OnnxImport, RefusesFilesOverTwoGibibytes) {
+  TempDir dir;
+  const auto path = dir / "huge.onnx";
+  std::ofstream(path).close();
+  fs::resize_file(path, kMaxOnnxBytes + 1);  // sparse: takes no disk space
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": the file is 2147483649 bytes; expected at most 2147483648 "
+                                   "(2 GiB, the protobuf limit)");
+}
+
+TEST(OnnxImport, MissingFileIsAnIoError) {
+  TempDir dir;
+  EXPECT_THROW(ImportOnnx((dir / "missing.onnx").string()), util::IoError);
+}
+
+TEST(OnnxImport, UnsupportedOperatorNamesOperatorNodeAndFile) {
+  OnnxModelBuilder b;
+  b.Input("x", {1, 3, 4, 4});
+  b.Node("Relu", {"x"}, {"h"}, "relu");
+  b.Node("Frobnicate", {"h"}, {"y"}, "frob");
+  b.Output("y");
+  TempDir dir;
+  const auto path = dir.Write("frob.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": node 1 'frob': unsupported operator 'Frobnicate'. "
+                                   "Supported: " +
+                                   util::JoinNames(SupportedOperators()));
+}
+
+TEST(OnnxImport, OperatorOfAnotherDomainIsRejected) {
+  OnnxModelBuilder b;
+  b.Input("x", {1, 3, 4, 4});
+  b.Node("Relu", {"x"}, {"y"}, "fused").set_domain("com.microsoft");
+  b.Output("y");
+  TempDir dir;
+  const auto path = dir.Write("ms.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": node 0 'fused': operator 'Relu' of domain 'com.microsoft' "
+                                   "is not supported; expected operators of the default ONNX "
+                                   "domain");
+}
+
+TEST(OnnxImport, WrongChannelCountIsReportedByTheConvNode) {
+  TempDir dir;
+  const auto path = dir.Write("tiny.onnx", TinyConvModel().Serialize());
+  const Network net = ImportOnnx(path.string());
+  EXPECT_EQ(InputErrorOf([&] { net.Forward(torch::zeros({1, 5, 8, 8}), false); }),
+            path.string() +
+                ": node 'conv1' (Conv): input has 5 channels, the weight expects 3 (3 x 1 groups)");
+}
+
+OnnxModelBuilder SymbolicConvModel() {
+  OnnxModelBuilder b;
+  b.Input("image", {"N", 3, "H", "W"}).Initializer("conv.weight", {4, 3, 3, 3});
+  auto& conv = b.Node("Conv", {"image", "conv.weight"}, {"y"}, "conv");
+  SetInts(conv, "strides", {2, 2});
+  b.Output("y");
+  return b;
+}
+
+TEST(OnnxImport, SymbolicSpatialDimsNeedInputChw) {
+  TempDir dir;
+  const auto path = dir.Write("sym.onnx", SymbolicConvModel().Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": graph input 'image': dimension 2 is symbolic ('H'), "
+                                   "expected a fixed size; pass --input C,H,W to give the "
+                                   "input size");
+  OnnxImportOptions options;
+  options.input_chw = {3, 32, 32};
+  const Network net = ImportOnnx(path.string(), options);
+  EXPECT_EQ(net.input_spec().chw, (std::vector<int64_t>{3, 32, 32}));
+  ASSERT_EQ(net.quant_layers().size(), 1u);
+  EXPECT_EQ(net.quant_layers()[0].shape.out_h, 15);
+
+  options.input_chw = {32, 32};
+  EXPECT_EQ(ImportError(path, options),
+            path.string() + ": graph input 'image': --input gives 2 dimensions (32,32) but the "
+                            "input has 4 (a batch dimension and 3 more); expected 3 values");
+}
+
+TEST(OnnxImport, SymbolicBatchIsAllowed) {
+  OnnxModelBuilder b = TinyConvModel();
+  auto* dim = b.model().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
+                  ->mutable_shape()->mutable_dim(0);
+  dim->set_dim_param("batch");
+  TempDir dir;
+  const Network net = ImportOnnx(dir.Write("m.onnx", b.Serialize()).string());
+  EXPECT_EQ(net.input_spec().chw, (std::vector<int64_t>{3, 8, 8}));
+}
+
+TEST(OnnxImport, RawDataShorterThanDimsIsRejected) {
+  OnnxModelBuilder b = TinyConvModel();
+  auto* bias = b.model().mutable_graph()->mutable_initializer(1);
+  ASSERT_EQ(bias->name(), "conv1.bias");
+  bias->set_raw_data(std::string(8, '\0'));
+  TempDir dir;
+  const auto path = dir.Write("short.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": initializer 'conv1.bias': dims [4] declare 4 elements of "
+                                   "FLOAT (1) (16 bytes) but raw_data has 8 bytes");
+}
+
+TEST(OnnxImport, TypedDataCountMustMatchDims) {
+  OnnxModelBuilder b = TinyConvModel();
+  auto* bias = b.model().mutable_graph()->mutable_initializer(1);
+  bias->clear_raw_data();
+  for (int i = 0; i < 3; ++i) bias->add_float_data(1.0f);
+  TempDir dir;
+  const auto path = dir.Write("typed.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": initializer 'conv1.bias': dims [4] declare 4 elements of "
+                                   "FLOAT (1) but float_data has 3 values");
+}
+
+TEST(OnnxImport, AbsurdDimsAreRefusedBeforeAllocating) {
+  OnnxModelBuilder b = TinyConvModel();
+  auto* w = b.model().mutable_graph()->mutable_initializer(0);
+  w->clear_dims();
+  for (const int64_t d : {65536, 65536, 3, 3}) w->add_dims(d);
+  TempDir dir;
+  const auto path = dir.Write("absurd.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": initializer 'conv1.weight': dims [65536, 65536, 3, 3] "
+                                   "declare more than 2147483648 elements; expected a plausible "
+                                   "tensor size");
+}
+
+TEST(OnnxImport, ExternalDataIsRejected) {
+  OnnxModelBuilder b = TinyConvModel();
+  auto* w = b.model().mutable_graph()->mutable_initializer(0);
+  w->clear_raw_data();
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* entry = w->add_external_data();
+  entry->set_key("location");
+  entry->set_value("weights.bin");
+  TempDir dir;
+  const auto path = dir.Write("ext.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": initializer 'conv1.weight': the data is stored in an "
+                                   "external file ('weights.bin'); expected it inside the model "
+                                   "file: re-export the model without external data");
+}
+
+TEST(OnnxImport, UnsupportedElementTypeIsNamed) {
+  OnnxModelBuilder b = TinyConvModel();
+  auto* bias = b.model().mutable_graph()->mutable_initializer(1);
+  bias->set_data_type(onnx::TensorProto::COMPLEX64);
+  TempDir dir;
+  const auto path = dir.Write("complex.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": initializer 'conv1.bias': data type COMPLEX64 (14) is not "
+                                   "supported; expected FLOAT, DOUBLE, FLOAT16, INT64, INT32, "
+                                   "INT16, INT8, UINT8 or BOOL");
+}
+
+TEST(OnnxImport, MissingDefaultOpsetIsInvalid) {
+  OnnxModelBuilder b = TinyConvModel();
+  b.model().clear_opset_import();
+  TempDir dir;
+  const auto path = dir.Write("noopset.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() +
+                                   ": not a valid ONNX model: it has no opset_import for the "
+                                   "default ONNX domain");
+}
+
+// Opset-dependent semantics: Softmax coerces to 2-D before opset 13.
+TEST(OnnxImport, SoftmaxAxisFollowsTheOpset) {
+  torch::manual_seed(3);
+  const auto x = torch::randn({2, 3, 4});
+  for (const int64_t opset : {11, 13}) {
+    SCOPED_TRACE(opset);
+    OnnxModelBuilder b(opset);
+    b.Input("x", {2, 3, 4});
+    auto& node = b.Node("Softmax", {"x"}, {"y"}, "softmax");
+    auto* axis = node.add_attribute();
+    axis->set_name("axis");
+    axis->set_type(onnx::AttributeProto::INT);
+    axis->set_i(1);
+    b.Output("y");
+    TempDir dir;
+    const Network net = ImportOnnx(dir.Write("softmax.onnx", b.Serialize()).string());
+    const auto want = opset < 13 ? torch::softmax(x.reshape({2, 12}), 1).reshape({2, 3, 4})
+                                 : torch::softmax(x, 1);
+    EXPECT_TRUE(torch::allclose(net.Forward(x, false), want));
+  }
+}
+
+// Dropout follows the network's mode: identity in evaluation, inverted dropout with
+// the graph's ratio (an input from opset 12) in training.
+TEST(OnnxImport, DropoutIsActiveOnlyInTrainingMode) {
+  OnnxModelBuilder b(13);
+  b.Input("x", {4, 256}).Initializer("ratio", {}, {0.25f});
+  b.Node("Dropout", {"x", "ratio"}, {"y", "mask"}, "drop");
+  b.Output("y").Output("mask");
+  TempDir dir;
+  const Network net = ImportOnnx(dir.Write("drop.onnx", b.Serialize()).string());
+  torch::manual_seed(7);
+  const auto x = torch::rand({4, 256}) + 1.0;
+  torch::NoGradGuard no_grad;
+  const auto eval = net.ForwardAll({x}, /*training=*/false);
+  EXPECT_TRUE(torch::equal(eval[0], x));
+  EXPECT_TRUE(eval[1].all().item<bool>());
+  const auto train = net.ForwardAll({x}, /*training=*/true);
+  const auto kept = train[1];
+  ASSERT_EQ(kept.scalar_type(), torch::kBool);
+  EXPECT_TRUE(torch::allclose(train[0], torch::where(kept, x / 0.75, torch::zeros_like(x))));
+  const double dropped = 1.0 - kept.to(torch::kDouble).mean().item<double>();
+  EXPECT_NEAR(dropped, 0.25, 0.05);
+}
+
+TEST(OnnxImport, ReadOnnxTensorRejectsCorruptFiles) {
+  TempDir dir;
+  const auto path = dir.Write("t.pb", "\xff\xff\xff");
+  EXPECT_EQ(InputErrorOf([&] { ReadOnnxTensor(path.string()); }),
+            path.string() + ": not a valid ONNX tensor: the protobuf data is truncated or corrupt");
+}
+
+}  // namespace
+}  // namespace haq::graph
