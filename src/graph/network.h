@@ -97,6 +97,8 @@ class Network {
   std::vector<torch::Tensor> ForwardAll(const std::vector<torch::Tensor>& inputs, bool training,
                                         LayerHook* hook = nullptr) const;
   size_t num_inputs() const { return inputs_.size(); }
+  /// Value ids of the graph inputs, in declaration order.
+  const std::vector<int>& input_values() const { return inputs_; }
   size_t num_outputs() const { return outputs_.size(); }
 
   // --- inspection ---
