@@ -33,6 +33,11 @@ class PolicyHook : public graph::LayerHook {
   void Calibrate(data::BatchLoader& loader, int64_t batches);
   bool calibrated() const { return calibrated_; }
 
+  /// Weight clips are chosen from the weights the network had at construction.
+  /// With gradients disabled the quantized weight is computed once and reused; a
+  /// forward pass with gradients enabled (training) drops that cache, so weights
+  /// changed by training are re-quantized. Weights changed any other way (e.g.
+  /// LoadStateDict) need a new PolicyHook.
   torch::Tensor Weight(size_t layer, const torch::Tensor& weight) override;
   torch::Tensor Input(size_t layer, const torch::Tensor& input) override;
 
