@@ -339,21 +339,23 @@ std::vector<int64_t> SpatialDims(const torch::Tensor& x) {
   return dims;
 }
 
-void GlobalAveragePool(const Node& n, ExecContext& ctx) {
+// The input of a global pooling node: [N, C, D1, ...].
+const torch::Tensor& SpatialInput(const Node& n, ExecContext& ctx) {
   const torch::Tensor& x = ctx.In(n, 0);
   if (x.dim() < 3) {
     Fail(ctx, n, fmt::format("expected an input of shape [N, C, D1, ...], got {}",
                              ShapeText(x.sizes())));
   }
+  return x;
+}
+
+void GlobalAveragePool(const Node& n, ExecContext& ctx) {
+  const torch::Tensor& x = SpatialInput(n, ctx);
   ctx.Out(n, 0, x.mean(SpatialDims(x), /*keepdim=*/true));
 }
 
 void GlobalMaxPool(const Node& n, ExecContext& ctx) {
-  const torch::Tensor& x = ctx.In(n, 0);
-  if (x.dim() < 3) {
-    Fail(ctx, n, fmt::format("expected an input of shape [N, C, D1, ...], got {}",
-                             ShapeText(x.sizes())));
-  }
+  const torch::Tensor& x = SpatialInput(n, ctx);
   ctx.Out(n, 0, x.amax(SpatialDims(x), /*keepdim=*/true));
 }
 
