@@ -13,5 +13,7 @@ Action RegisterCost(CLI::App& app);
 Action RegisterList(CLI::App& app);
 Action RegisterTrain(CLI::App& app);
 Action RegisterEval(CLI::App& app);
+Action RegisterQuantize(CLI::App& app);
+Action RegisterSearch(CLI::App& app);
 
 }  // namespace haq::cli

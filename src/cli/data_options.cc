@@ -58,4 +58,13 @@ void CheckModelFitsData(const graph::Network& net, const data::Dataset& d) {
   }
 }
 
+train::LoadedModel LoadModelForData(const std::string& model, const data::Dataset& d) {
+  train::ModelRequest req;
+  req.spec = model;
+  train::LoadedModel m = train::LoadModel(req);
+  if (m.net.input_spec().mean.empty()) m.net.set_normalization(d.mean, d.std);
+  CheckModelFitsData(m.net, d);
+  return m;
+}
+
 }  // namespace haq::cli

@@ -7,6 +7,7 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "graph/network.h"
+#include "train/model_io.h"
 
 namespace haq::cli {
 
@@ -33,5 +34,9 @@ data::BatchLoader MakeLoader(const data::Dataset& d, int64_t batch, bool shuffle
 
 /// Throws util::InputError if the network's input shape differs from the data's.
 void CheckModelFitsData(const graph::Network& net, const data::Dataset& d);
+
+/// Loads a model argument (train::LoadModel) for use on `d`: normalised with the
+/// data's statistics unless its checkpoint has its own, and checked to fit.
+train::LoadedModel LoadModelForData(const std::string& model, const data::Dataset& d);
 
 }  // namespace haq::cli

@@ -5,9 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_options.h"
-#include "hw/cost_table.h"
-#include "hw/policy.h"
-#include "quant/policy_hook.h"
+#include "cli/quant_options.h"
 #include "train/model_io.h"
 #include "train/trainer.h"
 
@@ -18,49 +16,45 @@ namespace {
 struct EvalCliOptions {
   std::string model;
   DataOptions data;
+  QuantCliOptions quant;
   std::string split = "test";
   int64_t batch = 512;
-  std::string policy;
-  int bits = 0;
-  int64_t calib_batches = 4;
+  std::string hw;
 };
 
 void RunEval(const EvalCliOptions& o) {
-  train::ModelRequest req;
-  req.spec = o.model;
-  train::LoadedModel m = train::LoadModel(req);
   const bool use_train = o.split == "val";
   data::Dataset d = LoadDataset(o.data, /*train=*/use_train);
   if (use_train) d = SplitTrainVal(d, o.data).val;
-  if (m.net.input_spec().mean.empty()) m.net.set_normalization(d.mean, d.std);
-  CheckModelFitsData(m.net, d);
+  train::LoadedModel m = LoadModelForData(o.model, d);
   data::BatchLoader loader = MakeLoader(d, o.batch, false, 0, {});
-  std::unique_ptr<quant::PolicyHook> hook;
+
+  train::QuantizedModel q;
   std::string quantized = "full precision";
-  if (!o.policy.empty() || o.bits > 0) {
-    const auto layers = m.net.LayerShapes(1);
-    hw::Policy policy = o.policy.empty() ? hw::UniformPolicy(layers, o.bits, o.bits)
-                                         : hw::LoadPolicy(o.policy);
-    hw::CheckPolicyMatches(policy, layers, m.net.name());
-    int64_t weight_bits = 0;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      weight_bits += hw::WeightBits(layers[i], policy.layers[i].w_bits);
-    }
-    hook = std::make_unique<quant::PolicyHook>(m.net, std::move(policy));
-    // Activation ranges come from held-out training images, never from the data
-    // being evaluated.
-    data::BatchLoader calib_loader =
-        MakeLoader(SplitTrainVal(LoadDataset(o.data, true), o.data).val, o.batch, true, 0, {});
-    hook->Calibrate(calib_loader, o.calib_batches);
-    quantized = fmt::format("quantized ({}), weights {:.4f} MB",
-                            o.policy.empty() ? fmt::format("uniform {} bits", o.bits) : o.policy,
-                            static_cast<double>(weight_bits) / 8e6);
+  if (WantsQuantization(o.quant)) {
+    q = QuantizeFromFlags(m.net, o.quant, o.data, stderr);
+    quantized = fmt::format("quantized ({}, {})", q.hook->policy().source,
+                            quant::WeightMethodName(q.hook->context().options().method));
+  } else if (m.checkpoint) {
+    q.hook = train::HookFromCheckpoint(m.net, *m.checkpoint, m.checkpoint_path);
+    q.net = &m.net;
+    if (q.hook) quantized = "quantized (as saved)";
   }
-  const train::EvalResult r = train::Evaluate(m.net, loader, hook.get(), stderr);
+  const graph::Network& net = q.hook ? *q.net : m.net;
+  // A full-precision model is costed (and sized) as uniform 8-bit on hardware.
+  const hw::Policy policy = q.hook ? q.hook->policy() : hw::UniformPolicy(net.LayerShapes(1), 8, 8);
+  const train::EvalResult r = train::Evaluate(net, loader, q.hook.get(), stderr);
   fmt::print("model {}, {}\n", m.description, quantized);
   fmt::print("data {} ({} images)\n", d.name, r.images);
   fmt::print("top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  {:.0f} images/s ({} threads, batch {})\n",
              r.top1, r.top5, r.loss, r.ImagesPerSecond(), torch::get_num_threads(), o.batch);
+  const double fp_mb = static_cast<double>(PolicyWeightBits(net, hw::UniformPolicy(net.LayerShapes(1), 8, 8))) * 4 / 8e6;
+  const double mb = q.hook ? static_cast<double>(PolicyWeightBits(net, policy)) / 8e6 : fp_mb;
+  fmt::print("layer weights {:.4f} MB ({:.2f}x smaller than float32)\n", mb, fp_mb / mb);
+  if (!o.hw.empty()) {
+    fmt::print("{}{}\n", CostSummary(net, policy, o.hw),
+               q.hook ? "" : " (full precision costed as uniform 8-bit)");
+  }
 }
 
 }  // namespace
@@ -68,23 +62,20 @@ void RunEval(const EvalCliOptions& o) {
 Action RegisterEval(CLI::App& app) {
   auto o = std::make_shared<EvalCliOptions>();
   app.add_option("--model", o->model,
-                 "Zoo name (shipped weights), checkpoint .pt or .onnx file")
+                 "Zoo name (shipped weights), checkpoint .pt (quantized ones included) or .onnx file")
       ->required();
   AddDataOptions(app, o->data);
+  AddQuantOptions(app, o->quant, /*finetune=*/true);
   app.add_option("--split", o->split, "test (the test set) or val (the held-out training images)")
       ->check(CLI::IsMember({"test", "val"}));
   app.add_option("--batch", o->batch, "Batch size")->check(CLI::Range(1, 65536));
-  auto* policy = app.add_option("--policy", o->policy, "Evaluate with this quantization policy (JSON)");
-  app.add_option("--bits", o->bits, "Evaluate uniformly quantized to this many bits")
-      ->check(CLI::Range(1, 8))
-      ->excludes(policy);
-  app.add_option("--calib-batches", o->calib_batches,
-                 "Batches of held-out training images that calibrate activation ranges")
-      ->check(CLI::Range(1, 100000));
+  app.add_option("--hw", o->hw, "Also print the policy's cost on this hardware (name or .yaml)");
   app.footer(
       "Examples:\n"
       "  haq eval --model resnet20_fmnist\n"
-      "  haq eval --model my_checkpoint.pt --split val\n"
+      "  haq eval --model resnet20_fmnist --bits 4 --finetune-steps 200 --hw bismo-edge\n"
+      "  haq eval --model mobilenet_v2_fmnist --policy best_policy.json --hw bitfusion\n"
+      "  haq eval --model quantized.pt\n"
       "  haq eval --model exported.onnx");
   return [o] { RunEval(*o); };
 }

@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
   add("list", "List built-in models or hardware specs", haq::cli::RegisterList);
   add("train", "Train a zoo model on a dataset, checkpointing every epoch", haq::cli::RegisterTrain);
   add("eval", "Top-1/top-5 accuracy and throughput of a model", haq::cli::RegisterEval);
+  add("quantize", "Apply a policy (linear or k-means), optionally fine-tune, save the result",
+      haq::cli::RegisterQuantize);
+  add("search", "HAQ search: per-layer bits under a latency, energy or size budget (resumable)",
+      haq::cli::RegisterSearch);
 
   try {
     app.parse(argc, argv);

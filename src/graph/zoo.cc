@@ -269,6 +269,16 @@ const std::map<std::string, ZooEntry>& Entries() {
           cfg.stages = hw::MobileNetV2Stages();
           return MobileNetV2(n, std::move(chw), k, s, cfg);
         }}},
+      {"mobilenet_v2_cifar",
+       {"MobileNet-V2 width 1.0 in HAQ's layout with a stride-1 stem, for 3x32x32 "
+        "(CIFAR-style; the episode benchmark's network), 10 classes",
+        3, 32, 10,
+        [](const std::string& n, std::vector<int64_t> chw, int64_t k, uint64_t s) {
+          MobileNetV2Config cfg;
+          cfg.stem_stride = 1;
+          cfg.stages = hw::MobileNetV2Stages();
+          return MobileNetV2(n, std::move(chw), k, s, cfg);
+        }}},
       {"resnet18",
        {"ResNet-18 (He et al. 2016, torchvision), 3x224x224, 1000 classes", 3, 224, 1000,
         [](const std::string& n, std::vector<int64_t> chw, int64_t k, uint64_t s) {

@@ -125,6 +125,50 @@ int KlLevels(int bits, bool is_signed) {
   return is_signed ? 1 << (bits - 1) : 1 << bits;
 }
 
+torch::Tensor LinearQuantizePerChannel(const torch::Tensor& x, const std::vector<double>& clips,
+                                       int64_t axis, int bits) {
+  CheckBits(bits);
+  CheckFloatTensor(x, "x");
+  if (axis < 0 || axis >= x.dim()) {
+    throw util::InputError(fmt::format("axis: expected 0..{}, got {}", x.dim() - 1, axis));
+  }
+  if (static_cast<int64_t>(clips.size()) != x.size(axis)) {
+    throw util::InputError(fmt::format("clips: expected {} values (x.size({})), got {}",
+                                       x.size(axis), axis, clips.size()));
+  }
+  for (double c : clips) {
+    if (!std::isfinite(c)) {
+      throw util::InputError(fmt::format("clips: expected finite numbers, got {}", NonFinite(c)));
+    }
+  }
+  // Clips and scales shaped to broadcast along `axis`; a clip <= 0 becomes 0 (the
+  // slice quantizes to 0, its gradient that of clamp(x, 0, 0)).
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[static_cast<size_t>(axis)] = x.size(axis);
+  std::vector<double> c(clips.size()), inv(clips.size());
+  for (size_t j = 0; j < clips.size(); ++j) {
+    c[j] = clips[j] > 0 ? clips[j] : 0.0;
+    const double s = LinearScale(c[j], bits, true);
+    inv[j] = s > 0 ? s : 1.0;
+  }
+  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
+  const torch::Tensor clip_t = torch::tensor(c, opts).to(x.scalar_type()).view(shape);
+  const torch::Tensor scale_t = torch::tensor(inv, opts).to(x.scalar_type()).view(shape);
+  torch::Tensor clamped = torch::max(torch::min(x, clip_t), -clip_t);
+  torch::Tensor q;
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor d = clamped.detach();
+    if (bits == 1) {
+      q = torch::where(d >= 0, clip_t, -clip_t).expand_as(d).contiguous();
+    } else {
+      q = torch::round(d / scale_t) * scale_t;
+    }
+  }
+  if (!clamped.requires_grad()) return q;
+  return q + (clamped - clamped.detach());
+}
+
 double MaxClip(const torch::Tensor& x, bool is_signed) {
   CheckNonEmpty(x, "x");
   torch::Tensor v = x.detach();

@@ -6,6 +6,7 @@
 /// experiments. All functions are pure: they never modify their inputs. Bad input
 /// throws util::InputError naming the argument, what was expected and what was found.
 #include <cstdint>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -31,6 +32,15 @@ namespace haq::quant {
 /// empty result. Throws util::InputError for bits outside 1..8, a non-finite clip,
 /// or an undefined or non-floating-point x.
 torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool is_signed);
+
+/// Signed linear quantization with one clipping value per slice of `x` along `axis`
+/// (per output channel for a weight): slice j is quantized exactly as
+/// LinearQuantize(slice_j, clips[j], bits, true) would, including the 1-bit and
+/// clip <= 0 cases and the straight-through gradient, in one vectorised pass.
+/// Throws util::InputError for bits outside 1..8, an axis outside x's dimensions,
+/// clips whose length differs from x.size(axis), or non-finite clips.
+torch::Tensor LinearQuantizePerChannel(const torch::Tensor& x, const std::vector<double>& clips,
+                                       int64_t axis, int bits);
 
 /// The step between neighbouring quantized values of LinearQuantize (clip <= 0: 0);
 /// 2 * clip for signed 1 bit.

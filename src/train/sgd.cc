@@ -17,6 +17,10 @@ Sgd::Sgd(const graph::Network& net, SgdOptions options) : options_(options) {
   }
 }
 
+void Sgd::AddParameter(std::string name, torch::Tensor tensor, double weight_decay) {
+  params_.push_back({std::move(name), std::move(tensor), weight_decay, {}});
+}
+
 void Sgd::ZeroGrad() {
   for (auto& p : params_) {
     if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();

@@ -22,6 +22,8 @@ class Sgd {
   /// Optimises `net`'s trainable tensors; weight decay applies to the weights of
   /// its quantizable layers only (not to biases or batch-norm parameters).
   Sgd(const graph::Network& net, SgdOptions options);
+  /// Adds a tensor outside the network (e.g. trainable k-means centroids) to optimise.
+  void AddParameter(std::string name, torch::Tensor tensor, double weight_decay);
   void ZeroGrad();
   /// One update at learning rate `lr`.
   void Step(double lr);

@@ -35,16 +35,11 @@ std::string ReadFile(const fs::path& path, std::uintmax_t max_bytes) {
   return std::move(out).str();
 }
 
-void WriteFileAtomic(const fs::path& path, std::string_view contents) {
-  WriteFileAtomic(path, [&](std::ostream& out) {
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  });
-}
-
-void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream&)>& write) {
+namespace {
+// A fresh ".NAME.tmp.XXXXXX" beside `path`; returns its path (throws IoError).
+fs::path MakeTempBeside(const fs::path& path) {
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  // ".NAME.tmp.XXXXXX" beside the target (built with append: GCC 12 warns falsely on
-  // operator+ chains here).
+  // Built with append: GCC 12 warns falsely on operator+ chains here.
   std::string name(".");
   name.append(path.filename().string()).append(".tmp.XXXXXX");
   std::string tmpl = (dir / name).string();
@@ -52,12 +47,31 @@ void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream
   if (fd < 0) {
     throw IoError(path.string() + ": cannot write: " + std::strerror(errno));
   }
-  const fs::path tmp = tmpl;
+  ::close(fd);
+  return tmpl;
+}
+}  // namespace
+
+void CheckWritableDestination(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw IoError(path.string() + ": cannot write: is a directory");
+  }
+  ::unlink(MakeTempBeside(path).c_str());
+}
+
+void WriteFileAtomic(const fs::path& path, std::string_view contents) {
+  WriteFileAtomic(path, [&](std::ostream& out) {
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  });
+}
+
+void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream&)>& write) {
+  const fs::path tmp = MakeTempBeside(path);
   auto fail = [&](const std::string& why) {
     ::unlink(tmp.c_str());
     throw IoError(path.string() + ": cannot write: " + why);
   };
-  ::close(fd);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) fail(std::strerror(errno));

@@ -15,6 +15,11 @@ namespace haq::util {
 std::string ReadFile(const std::filesystem::path& path,
                      std::uintmax_t max_bytes = std::uintmax_t{1} << 32);
 
+/// Checks, before any long work, that a file can later be written at `path`: its
+/// directory exists and accepts a new file (a temp file is created and removed), and
+/// `path` is not a directory. Throws IoError naming the path and the reason.
+void CheckWritableDestination(const std::filesystem::path& path);
+
 /// Writes `contents` to `path` atomically. Throws IoError on failure, leaving any
 /// previous file at `path` untouched and no temp file behind.
 void WriteFileAtomic(const std::filesystem::path& path, std::string_view contents);

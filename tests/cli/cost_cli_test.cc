@@ -87,7 +87,7 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         BadCase{"UnknownModel", "cost --model resnet51 --hw bitfusion --table t.csv", 1,
                 "haq: error: unknown model 'resnet51' (did you mean 'resnet50'?); give a zoo name "
-                "(mobilenet_v1, mobilenet_v2, mobilenet_v2_fmnist, resnet18, resnet20_fmnist, "
+                "(mobilenet_v1, mobilenet_v2, mobilenet_v2_cifar, mobilenet_v2_fmnist, resnet18, resnet20_fmnist, "
                 "resnet50), a checkpoint (.pt) or an ONNX file (.onnx)\n"},
         BadCase{"UnknownHardware", "cost --model resnet50 --hw bitfuson --table t.csv", 1,
                 "haq: error: unknown hardware 'bitfuson' (did you mean 'bitfusion'?); built-in: "

@@ -68,6 +68,19 @@ TEST(ZooGraphCounts, CompactModelsForFashionMnist) {
             (std::vector<int64_t>{3, 10}));
 }
 
+TEST(ZooGraphCounts, EpisodeBenchmarkNetworkMatchesItsPublishedCounts) {
+  // The episode benchmark's figures (shared reference episode-benchmark.md).
+  const Network net = BuildZooModel("mobilenet_v2_cifar");
+  EXPECT_EQ(net.input_spec().chw, (std::vector<int64_t>{3, 32, 32}));
+  EXPECT_EQ(net.quant_layers().size(), 53u);
+  // 2,236,788 counts HAQ's quantized modules, which register two one-element range
+  // parameters (weight and activation) per quantizable layer: 2 x 53 = 106 more.
+  EXPECT_EQ(CountParameters(net), 2236788 - 2 * 53);
+  int64_t macs = 0;
+  for (const auto& l : net.LayerShapes(1)) macs += l.MacsPerImage();
+  EXPECT_EQ(macs, 24461312);
+}
+
 TEST(ZooGraphCounts, SameSeedSameWeights) {
   ZooOptions a;
   a.seed = 7;

@@ -98,8 +98,8 @@ TEST(QuantPolicyHookTest, ValuesRespectTheBitWidths) {
   }
   // The network's input (normalised images) is signed; every later layer reads the
   // output of a ReLU.
-  EXPECT_TRUE(hook.activation_signed()[0]);
-  for (size_t i = 1; i < p.layers.size(); ++i) EXPECT_FALSE(hook.activation_signed()[i]) << i;
+  EXPECT_TRUE(hook.ActivationSigned()[0]);
+  for (size_t i = 1; i < p.layers.size(); ++i) EXPECT_FALSE(hook.ActivationSigned()[i]) << i;
 }
 
 TEST(QuantPolicyHookTest, QuantizedActivationsNeedCalibration) {

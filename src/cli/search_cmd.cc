@@ -1,0 +1,432 @@
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/data_options.h"
+#include "cli/quant_options.h"
+#include "hw/cost_model.h"
+#include "hw/cost_table.h"
+#include "hw/spec.h"
+#include "search/baselines.h"
+#include "search/ddpg.h"
+#include "search/env.h"
+#include "search/evaluator.h"
+#include "search/search.h"
+#include "train/model_io.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/progress.h"
+
+namespace haq::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct SearchCliOptions {
+  std::string model = "mobilenet_v2_fmnist";
+  std::string hw = "bismo-edge";
+  std::string budget = "latency=0.6";
+  std::string agent = "ddpg";
+  std::string quantizer = "auto";
+  int64_t episodes = 600;
+  int64_t warmup = 20;
+  int b_min = 2;
+  int b_max = 8;
+  bool pin_first = true;
+  bool pin_last = true;
+  bool budget_state = false;
+  int64_t finetune_steps = 0;
+  double finetune_lr = 1e-3;
+  int64_t reward_images = 2000;
+  int64_t tune_images = 20000;
+  int64_t calib_batches = 4;
+  int64_t final_steps = 600;
+  double final_lr = 0.005;
+  uint64_t seed = 0;
+  std::string out;
+  std::string resume;
+  DataOptions data;
+};
+
+// Everything that determines the run's result (what a resume must share).
+json Settings(const SearchCliOptions& o) {
+  return {{"model", o.model},
+          {"hardware", o.hw},
+          {"budget", o.budget},
+          {"agent", o.agent},
+          {"quantizer", o.quantizer},
+          {"episodes", o.episodes},
+          {"warmup", o.warmup},
+          {"b_min", o.b_min},
+          {"b_max", o.b_max},
+          {"pin_first", o.pin_first},
+          {"pin_last", o.pin_last},
+          {"budget_state", o.budget_state},
+          {"finetune_steps", o.finetune_steps},
+          {"finetune_lr", o.finetune_lr},
+          {"reward_images", o.reward_images},
+          {"tune_images", o.tune_images},
+          {"calib_batches", o.calib_batches},
+          {"final_finetune_steps", o.final_steps},
+          {"final_finetune_lr", o.final_lr},
+          {"seed", o.seed},
+          {"dataset", o.data.dataset},
+          {"data_dir", o.data.dir},
+          {"validation", o.data.val},
+          {"split_seed", o.data.split_seed}};
+}
+
+template <typename T>
+void Take(const json& s, const char* key, T& out, const fs::path& path) {
+  if (!s.contains(key)) {
+    throw util::InputError(fmt::format("{}: missing setting '{}'", path.string(), key));
+  }
+  try {
+    out = s.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw util::InputError(fmt::format("{}: setting '{}': unexpected value {}", path.string(), key,
+                                       s.at(key).dump()));
+  }
+}
+
+// The options a run directory was started with.
+SearchCliOptions FromSettings(const json& s, const fs::path& path) {
+  SearchCliOptions o;
+  Take(s, "model", o.model, path);
+  Take(s, "hardware", o.hw, path);
+  Take(s, "budget", o.budget, path);
+  Take(s, "agent", o.agent, path);
+  Take(s, "quantizer", o.quantizer, path);
+  Take(s, "episodes", o.episodes, path);
+  Take(s, "warmup", o.warmup, path);
+  Take(s, "b_min", o.b_min, path);
+  Take(s, "b_max", o.b_max, path);
+  Take(s, "pin_first", o.pin_first, path);
+  Take(s, "pin_last", o.pin_last, path);
+  Take(s, "budget_state", o.budget_state, path);
+  Take(s, "finetune_steps", o.finetune_steps, path);
+  Take(s, "finetune_lr", o.finetune_lr, path);
+  Take(s, "reward_images", o.reward_images, path);
+  Take(s, "tune_images", o.tune_images, path);
+  Take(s, "calib_batches", o.calib_batches, path);
+  Take(s, "final_finetune_steps", o.final_steps, path);
+  Take(s, "final_finetune_lr", o.final_lr, path);
+  Take(s, "seed", o.seed, path);
+  Take(s, "dataset", o.data.dataset, path);
+  Take(s, "data_dir", o.data.dir, path);
+  Take(s, "validation", o.data.val, path);
+  Take(s, "split_seed", o.data.split_seed, path);
+  return o;
+}
+
+double Seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct Final {
+  std::string label;
+  hw::Policy policy;
+  double cost = 0.0;
+  double test_before = 0.0;  // top-1 on the test set before the final fine-tune
+  double test_after = 0.0;   // after it (or = before when not fine-tuned)
+};
+
+void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
+  const auto t_start = std::chrono::steady_clock::now();
+  const bool resume = !o.resume.empty();
+  if (resume) {
+    // Settings come from the run directory; flags given explicitly must agree.
+    const fs::path path = fs::path(o.resume) / "settings.json";
+    if (!fs::exists(path)) {
+      throw util::InputError(fmt::format(
+          "--resume: {}: not a search run directory (no settings.json)", o.resume));
+    }
+    const json saved = json::parse(util::ReadFile(path));
+    SearchCliOptions restored = FromSettings(saved, path);
+    const json given = Settings(o);
+    const std::vector<std::pair<const char*, const char*>> flags = {
+        {"--model", "model"}, {"--hw", "hardware"}, {"--budget", "budget"},
+        {"--agent", "agent"}, {"--quantizer", "quantizer"}, {"--warmup", "warmup"},
+        {"--b-min", "b_min"}, {"--b-max", "b_max"}, {"--budget-state", "budget_state"},
+        {"--finetune-steps", "finetune_steps"},
+        {"--finetune-lr", "finetune_lr"}, {"--reward-images", "reward_images"},
+        {"--tune-images", "tune_images"}, {"--calib-batches", "calib_batches"},
+        {"--final-finetune-steps", "final_finetune_steps"},
+        {"--final-finetune-lr", "final_finetune_lr"}, {"--seed", "seed"}};
+    for (const auto& [flag, key] : flags) {
+      if (app.count(flag) > 0 && given[key] != saved[key]) {
+        throw util::InputError(fmt::format(
+            "--resume: {}: the run was started with {} {}, this command gives {}; drop the flag "
+            "or start a new run",
+            path.string(), flag, saved[key].dump(), given[key].dump()));
+      }
+    }
+    if (app.count("--episodes") > 0) restored.episodes = o.episodes;
+    restored.out = o.resume;
+    restored.resume = o.resume;
+    o = restored;
+  } else if (o.out.empty()) {
+    throw util::InputError("expected --out DIR (a new run) or --resume DIR (continue a run)");
+  }
+  if (o.b_min > o.b_max) {
+    throw util::InputError(fmt::format("--b-min {} is above --b-max {}", o.b_min, o.b_max));
+  }
+  const search::Budget budget = search::ParseBudget(o.budget);
+  search::CheckRunDirectory(o.out, resume);  // before any long work
+  if (o.warmup >= o.episodes && o.agent == "ddpg") {
+    fmt::print(stderr, "note: --warmup {} >= --episodes {}: the agent never learns\n", o.warmup,
+               o.episodes);
+  }
+  const bool kmeans = o.quantizer == "kmeans" ||
+                      (o.quantizer == "auto" && budget.metric == search::Metric::kSize);
+  const hw::HardwareSpec spec = hw::LoadHardware(o.hw);
+
+  // Model and data.
+  const data::Dataset train_set = LoadDataset(o.data, /*train=*/true);
+  train::LoadedModel m = LoadModelForData(o.model, train_set);
+  const SplitData split = SplitTrainVal(train_set, o.data);
+  if (o.reward_images > split.val.size()) {
+    throw util::InputError(fmt::format(
+        "--reward-images: expected at most the {} held-out training images (--val), got {}",
+        split.val.size(), o.reward_images));
+  }
+  const data::Dataset reward =
+      data::Subset(split.val, torch::arange(o.reward_images, torch::kLong));
+  const data::Dataset tune = data::Subset(
+      split.train, torch::arange(std::min(o.tune_images, split.train.size()), torch::kLong));
+
+  // Environment: costs at the hardware's batch, budget, wall.
+  const auto layers = m.net.LayerShapes(spec.batch);
+  const auto cost_model = hw::MakeCostModel(spec);
+  const hw::CostTable table = hw::BuildCostTable(*cost_model, layers, m.net.name(), 2);
+  search::EnvOptions eo;
+  eo.b_min = o.b_min;
+  eo.b_max = o.b_max;
+  eo.pin_first = o.pin_first;
+  eo.pin_last = o.pin_last;
+  eo.weights_only = kmeans;
+  eo.budget_features = o.budget_state;
+  const search::QuantEnv env(layers, table, budget, eo);
+
+  // Policy evaluation.
+  quant::QuantOptions qo;
+  qo.method = kmeans ? quant::WeightMethod::kKMeans : quant::WeightMethod::kLinear;
+  qo.seed = o.seed;
+  auto ctx = std::make_shared<quant::QuantContext>(m.net, qo);
+  {
+    data::LoaderOptions lo;
+    lo.batch_size = 256;
+    lo.shuffle = true;
+    lo.seed = o.seed;
+    data::BatchLoader calib(tune, lo);
+    ctx->CollectActivationStats(calib, o.calib_batches);
+  }
+  search::ModelEvalOptions mo;
+  mo.finetune.steps = o.finetune_steps;
+  mo.finetune.lr = o.finetune_lr;
+  mo.seed = o.seed;
+  search::ModelEvaluator evaluator(m.net, ctx, reward, tune, mo);
+  const double fp = evaluator.FullPrecisionAccuracy();
+
+  std::unique_ptr<search::Agent> agent;
+  int64_t episodes = o.episodes;
+  const int uniform_bits = env.LargestUniformBitsWithinBudget();
+  if (o.agent == "ddpg") {
+    search::DdpgOptions d;
+    d.warmup_episodes = o.warmup;
+    d.replay_capacity = 128 * env.num_steps();
+    d.state_dim = static_cast<int>(env.state_dim());
+    d.seed = o.seed;
+    agent = std::make_unique<search::Ddpg>(d);
+  } else if (o.agent == "random") {
+    agent = std::make_unique<search::RandomAgent>(o.seed);
+  } else {
+    agent = std::make_unique<search::UniformAgent>(env.BitsToAction(uniform_bits));
+    episodes = 1;  // every episode would be the same policy
+  }
+
+  fmt::print("search: {} on {} ({}), budget {} = {:.4g} {} ({:.3f}x of uniform 8-bit {:.4g} {})\n",
+             m.description, spec.name, kmeans ? "k-means weights" : "linear weights and activations",
+             o.budget, env.InUnit(env.budget()), search::MetricUnit(budget.metric),
+             env.budget() / env.uniform8_cost(), env.InUnit(env.uniform8_cost()),
+             search::MetricUnit(budget.metric));
+  fmt::print("agent {}, {} episodes ({} warm-up), {} steps each, bits {}..{}; reward set {} images "
+             "(full precision {:.2f}%), fine-tune {} steps per episode\n",
+             agent->name(), episodes, o.agent == "ddpg" ? o.warmup : 0, env.num_steps(), o.b_min,
+             o.b_max, reward.size(), fp, o.finetune_steps);
+  std::fflush(stdout);
+
+  search::SearchConfig cfg;
+  cfg.episodes = episodes;
+  cfg.fp_accuracy = fp;
+  cfg.out_dir = o.out;
+  cfg.resume = resume;
+  cfg.settings = Settings(o);
+  cfg.progress = stdout;
+  const search::SearchResult result = search::RunSearch(env, *agent, evaluator, cfg);
+  if (result.resumed_from > 0) {
+    fmt::print("(resumed after episode {})\n", result.resumed_from);
+  }
+  const search::EpisodeRecord& best = result.log.at(static_cast<size_t>(result.best));
+
+  // Final comparison on the test set: uniform 8-bit, the uniform baseline at this
+  // budget and the searched policy, the latter two after the same final fine-tune.
+  const data::Dataset test = LoadDataset(o.data, /*train=*/false);
+  data::LoaderOptions test_lo;
+  test_lo.batch_size = 500;
+  std::vector<Final> finals = {
+      {"uniform 8-bit", env.Uniform(8), env.Cost(env.Uniform(8)), 0, 0},
+      {fmt::format("uniform {}-bit (largest within budget)", uniform_bits),
+       env.EnforceBudget(env.Uniform(uniform_bits)), 0, 0, 0},
+      {fmt::format("searched (episode {})", best.episode + 1), best.policy, best.cost, 0, 0}};
+  data::Dataset final_tune = split.train;
+  train::QuantizedModel best_model;
+  for (size_t i = 0; i < finals.size(); ++i) {
+    Final& f = finals[i];
+    f.cost = env.Cost(f.policy);
+    data::BatchLoader test_loader(test, test_lo);
+    train::QuantizedModel before = train::ApplyPolicy(m.net, ctx, f.policy, nullptr, {});
+    f.test_before = train::Evaluate(*before.net, test_loader, before.hook.get()).top1;
+    f.test_after = f.test_before;
+    if (i > 0 && o.final_steps > 0) {
+      data::LoaderOptions lo;
+      lo.batch_size = 64;
+      lo.shuffle = true;
+      lo.seed = o.seed;
+      data::BatchLoader tl(final_tune, lo);
+      train::FineTuneOptions fo;
+      fo.steps = o.final_steps;
+      fo.lr = o.final_lr;
+      fo.cosine = true;
+      fmt::print(stderr, "final fine-tune of {}\n", f.label);
+      train::QuantizedModel q = train::ApplyPolicy(m.net, ctx, f.policy, &tl, fo, stderr);
+      f.test_after = train::Evaluate(*q.net, test_loader, q.hook.get()).top1;
+      if (i + 1 == finals.size()) best_model = std::move(q);
+    }
+  }
+  if (!best_model.hook) best_model = train::ApplyPolicy(m.net, ctx, best.policy, nullptr, {});
+
+  // Per-layer table of the best policy.
+  const hw::PolicyCost pc = hw::SumPolicy(table, best.policy);
+  fmt::print("\nbest policy (episode {}, reward-set top-1 {:.2f}%):\n", best.episode + 1, best.accuracy);
+  fmt::print("{:>3}  {:<24} {:<9} {:>2} {:>2} {:>10} {:>11} {:<7}\n", "#", "layer", "kind", "w", "a",
+             "ms", "energy_uJ", "bound");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const auto& b = best.policy.layers[i];
+    const auto& c = pc.layers[i];
+    fmt::print("{:>3}  {:<24} {:<9} {:>2} {:>2} {:>10.4f} {:>11} {:<7}\n", i, layers[i].name,
+               hw::KindName(layers[i].kind), b.w_bits,
+               b.a_bits == 0 ? std::string("-") : std::to_string(b.a_bits), c.seconds * 1e3,
+               c.has_energy ? fmt::format("{:.2f}", c.EnergyPj() * 1e-6) : std::string("-"),
+               hw::BoundName(c.bound));
+  }
+  const std::string unit = search::MetricUnit(budget.metric);
+  fmt::print("\n{:<40} {:>12} {:>8} {:>12} {:>12}\n", "policy", unit, "x 8-bit", "test top-1",
+             "after FT");
+  json summary_rows = json::array();
+  for (const Final& f : finals) {
+    fmt::print("{:<40} {:>12.4f} {:>8.3f} {:>11.2f}% {:>11.2f}%\n", f.label, env.InUnit(f.cost),
+               f.cost / env.uniform8_cost(), f.test_before, f.test_after);
+    summary_rows.push_back({{"label", f.label},
+                            {"policy", json::parse(hw::PolicyToJson(f.policy, o.model, o.hw))},
+                            {"cost", f.cost},
+                            {"cost_in_unit", env.InUnit(f.cost)},
+                            {"cost_ratio", f.cost / env.uniform8_cost()},
+                            {"test_top1", f.test_before},
+                            {"test_top1_finetuned", f.test_after}});
+  }
+  fmt::print("(final fine-tune: {} steps of batch 64, lr {} cosine; full precision test top-1 as "
+             "in the checkpoint)\n",
+             o.final_steps, o.final_lr);
+
+  const fs::path dir = o.out;
+  train::Checkpoint c = train::QuantizedCheckpoint(best_model, m.checkpoint ? m.checkpoint->model : o.model);
+  c.meta["normalization"] = {{"mean", m.net.input_spec().mean}, {"std", m.net.input_spec().std}};
+  c.meta["search"] = {{"run", dir.string()}, {"episode", best.episode}};
+  train::SaveCheckpoint(c, dir / "best_model.pt");
+  double seconds = 0.0;
+  for (const auto& r : result.log) seconds += r.seconds;
+  const json summary = {{"metric", search::MetricName(budget.metric)},
+                        {"unit", unit},
+                        {"budget", env.budget()},
+                        {"budget_in_unit", env.InUnit(env.budget())},
+                        {"uniform8_cost", env.uniform8_cost()},
+                        {"full_precision_reward_accuracy", fp},
+                        {"episodes", result.log.size()},
+                        {"best_episode", best.episode},
+                        {"best_reward", best.reward},
+                        {"best_reward_accuracy", best.accuracy},
+                        {"search_seconds", seconds},
+                        {"rows", summary_rows}};
+  util::WriteFileAtomic(dir / "summary.json", summary.dump(2) + "\n");
+  fmt::print("wrote {}/best_policy.json, best_model.pt, summary.json, log.jsonl ({:.1f} min in all)\n",
+             dir.string(), Seconds(t_start) / 60.0);
+}
+
+}  // namespace
+
+Action RegisterSearch(CLI::App& app) {
+  auto o = std::make_shared<SearchCliOptions>();
+  app.add_option("--model", o->model, "Zoo name (shipped weights), checkpoint .pt or .onnx file");
+  app.add_option("--hw", o->hw, "Hardware: a built-in name (haq list hw) or a spec .yaml file");
+  app.add_option("--budget", o->budget,
+                 "METRIC=AMOUNT: latency=0.6 (fraction of uniform 8-bit), latency=2.5ms, "
+                 "energy=0.5, energy=3mJ, size=0.25, size=0.1MB");
+  app.add_option("--agent", o->agent, "ddpg (HAQ), random search, or uniform (largest width that fits)")
+      ->check(CLI::IsMember({"ddpg", "random", "uniform"}));
+  app.add_option("--quantizer", o->quantizer,
+                 "auto (k-means for size budgets, else linear), linear or kmeans")
+      ->check(CLI::IsMember({"auto", "linear", "kmeans"}));
+  app.add_option("--episodes", o->episodes, "Episodes (HAQ: 600); with --resume, may extend a run")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  app.add_option("--warmup", o->warmup, "DDPG warm-up episodes of random actions (HAQ: 20)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  app.add_option("--b-min", o->b_min, "Smallest bit width the agent may pick")->check(CLI::Range(1, 8));
+  app.add_option("--b-max", o->b_max, "Largest bit width the agent may pick")->check(CLI::Range(1, 8));
+  app.add_flag("!--no-pin-first", o->pin_first,
+               "Let the agent choose the first layer too (default: 8-bit weights, input unquantized)");
+  app.add_flag("!--no-pin-last", o->pin_last, "Let the agent choose the last layer too (default: 8/8)");
+  app.add_flag("--budget-state", o->budget_state,
+               "Beyond HAQ: two more state features showing how much budget the choices so far "
+               "commit");
+  app.add_option("--finetune-steps", o->finetune_steps,
+                 "Fine-tune steps (batch 64) per episode before measuring the reward (0: none)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  app.add_option("--finetune-lr", o->finetune_lr, "Per-episode fine-tune learning rate (SGD, momentum 0.9)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--reward-images", o->reward_images,
+                 "Held-out training images the reward is measured on")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  app.add_option("--tune-images", o->tune_images,
+                 "Training images for calibration and per-episode fine-tuning")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  app.add_option("--calib-batches", o->calib_batches, "Calibration batches of 256 (once per run)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  app.add_option("--final-finetune-steps", o->final_steps,
+                 "Fine-tune steps (batch 64) of the best policy and the uniform baseline at the end")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  app.add_option("--final-finetune-lr", o->final_lr, "Peak learning rate of the final fine-tune (cosine)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seed", o->seed, "Seed of the agent, calibration sampling and fine-tuning order");
+  AddDataOptions(app, o->data);
+  auto* out = app.add_option("--out", o->out, "New run directory (must not exist or be empty)");
+  app.add_option("--resume", o->resume, "Continue the run in this directory with its settings")
+      ->excludes(out);
+  app.footer(
+      "Examples:\n"
+      "  haq search --model mobilenet_v2_fmnist --hw bismo-edge --budget latency=0.6 --out runs/edge\n"
+      "  haq search --resume runs/edge\n"
+      "  haq search --hw bitfusion --budget energy=0.5 --agent random --episodes 100 --out runs/rnd\n"
+      "  haq search --budget size=0.25 --out runs/size   # k-means, weights only");
+  CLI::App* self = &app;
+  return [o, self] { RunSearchCommand(*o, *self); };
+}
+
+}  // namespace haq::cli

@@ -1,0 +1,49 @@
+#pragma once
+/// The ask/tell interface between the HAQ search environment and a search strategy
+/// (DDPG in ddpg.h). The environment owns the episode loop; an agent only proposes
+/// actions and learns from whole episodes.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace haq::search {
+
+/// One episode's transitions as the environment saw them: states[t] is the
+/// (normalised) observation at step t, actions[t] the action in [0,1] actually taken
+/// (after the environment may have changed it, e.g. the budget wall lowering bits,
+/// the environment reports the action corresponding to the bits used), and the
+/// episode's final reward applies to every step.
+struct Episode {
+  std::vector<std::vector<float>> states;
+  std::vector<double> actions;
+  double reward = 0.0;
+};
+
+/// Ask/tell search strategy. The environment calls BeginEpisode(e), then Act(state)
+/// once per step (state = features of this step, already normalised; the previous
+/// action is one of the features, the environment fills it), then EndEpisode with
+/// the whole episode. Agents must be deterministic given their seed, and
+/// Save/Load must capture everything (networks, optimizers, replay buffer, RNG and
+/// noise state, counters) so that an agent loaded from a save continues exactly as
+/// the saved one would have, bit for bit.
+class Agent {
+ public:
+  virtual ~Agent() = default;
+  /// A short lower-case name of the strategy ("ddpg").
+  virtual std::string name() const = 0;
+  /// Starts episode `episode` (0-based; the environment counts).
+  virtual void BeginEpisode(int64_t episode) = 0;
+  /// The action in [0,1] for the current step of the current episode.
+  virtual double Act(const std::vector<float>& state) = 0;
+  /// Ends the current episode; the agent stores and learns from its transitions.
+  virtual void EndEpisode(const Episode& episode) = 0;
+  /// Writes the agent's whole state to `path` (the caller handles atomic renames);
+  /// Load restores it, throwing util::InputError naming `path` if it is not a save
+  /// of this kind of agent or has different dimensions.
+  virtual void Save(const std::string& path) const = 0;
+  virtual void Load(const std::string& path) = 0;
+};
+
+}  // namespace haq::search

@@ -1,0 +1,61 @@
+#include "search/baselines.h"
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "search/ddpg.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace haq::search {
+
+namespace {
+constexpr const char* kUniformHeader = "haq-uniform-agent-1";
+constexpr const char* kRandomHeader = "haq-random-agent-1";
+
+// The file's text after its first line, which must be `header`.
+std::string Body(const std::string& path, const char* header) {
+  const std::string text = util::ReadFile(path);
+  const auto nl = text.find('\n');
+  if (nl == std::string::npos || text.substr(0, nl) != header) {
+    throw util::InputError(
+        fmt::format("{}: expected a saved agent starting with '{}', got something else", path, header));
+  }
+  return text.substr(nl + 1);
+}
+}  // namespace
+
+void UniformAgent::Save(const std::string& path) const {
+  util::WriteFileAtomic(path, fmt::format("{}\n{:.17g}\n", kUniformHeader, action_));
+}
+
+void UniformAgent::Load(const std::string& path) {
+  const std::string body = Body(path, kUniformHeader);
+  char* end = nullptr;
+  const double a = std::strtod(body.c_str(), &end);
+  if (end == body.c_str() || a < 0 || a > 1) {
+    throw util::InputError(fmt::format("{}: expected an action in [0, 1], got '{}'", path, body));
+  }
+  action_ = a;
+}
+
+double RandomAgent::Act(const std::vector<float>&) { return UniformUnit(rng_); }
+
+void RandomAgent::Save(const std::string& path) const {
+  std::ostringstream s;
+  s << rng_;
+  util::WriteFileAtomic(path, fmt::format("{}\n{}\n", kRandomHeader, s.str()));
+}
+
+void RandomAgent::Load(const std::string& path) {
+  std::istringstream s(Body(path, kRandomHeader));
+  std::mt19937_64 rng;
+  s >> rng;
+  if (s.fail()) {
+    throw util::InputError(fmt::format("{}: expected a random generator state, got malformed text", path));
+  }
+  rng_ = rng;
+}
+
+}  // namespace haq::search

@@ -1,0 +1,42 @@
+#pragma once
+/// Baseline strategies behind the same ask/tell interface as DDPG and the same
+/// budget wall: uniform bits and random search.
+#include <random>
+
+#include "search/agent.h"
+
+namespace haq::search {
+
+/// Every step takes the same action (the centre of `bits`' interval); the search
+/// gives it the largest uniform width that fits the budget. No state to learn.
+class UniformAgent : public Agent {
+ public:
+  explicit UniformAgent(double action) : action_(action) {}
+  std::string name() const override { return "uniform"; }
+  void BeginEpisode(int64_t) override {}
+  double Act(const std::vector<float>&) override { return action_; }
+  void EndEpisode(const Episode&) override {}
+  void Save(const std::string& path) const override;
+  void Load(const std::string& path) override;
+
+ private:
+  double action_;
+};
+
+/// Independent uniform actions in [0, 1) from a seeded std::mt19937_64.
+class RandomAgent : public Agent {
+ public:
+  explicit RandomAgent(uint64_t seed) : rng_(seed) {}
+  std::string name() const override { return "random"; }
+  void BeginEpisode(int64_t) override {}
+  double Act(const std::vector<float>&) override;
+  void EndEpisode(const Episode&) override {}
+  /// The generator state, as text.
+  void Save(const std::string& path) const override;
+  void Load(const std::string& path) override;
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+}  // namespace haq::search

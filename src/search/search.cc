@@ -1,0 +1,313 @@
+#include "search/search.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "util/error.h"
+#include "util/file.h"
+#include "util/progress.h"
+
+namespace haq::search {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kStateFormat = "haq-search-state-1";
+
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+template <typename T>
+T Get(const json& j, const char* key, const std::string& where) {
+  if (!j.is_object() || !j.contains(key)) {
+    throw util::InputError(fmt::format("{}: missing field '{}'", where, key));
+  }
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw util::InputError(fmt::format("{}: field '{}': expected {}, got {}", where, key,
+                                       std::is_same_v<T, bool>          ? "true or false"
+                                       : std::is_floating_point_v<T>   ? "a number"
+                                       : std::is_integral_v<T>         ? "an integer"
+                                                                       : "a string",
+                                       j.at(key).type_name()));
+  }
+}
+
+json ReadJsonFile(const fs::path& path) {
+  const std::string text = util::ReadFile(path);
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw util::InputError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
+  }
+}
+
+std::string AgentFile(int64_t episodes_done) { return fmt::format("agent-{:06d}.bin", episodes_done); }
+
+// The committed episodes of `dir`: log.jsonl cut to state.json's count.
+std::vector<EpisodeRecord> ReadLog(const fs::path& dir, int64_t episodes_done) {
+  std::vector<EpisodeRecord> log;
+  if (episodes_done == 0) return log;
+  const fs::path path = dir / "log.jsonl";
+  std::istringstream in(util::ReadFile(path));
+  std::string line;
+  for (int64_t n = 1; n <= episodes_done; ++n) {
+    if (!std::getline(in, line)) {
+      throw util::InputError(fmt::format(
+          "{}: expected {} episodes (state.json), found {}; the run directory is damaged",
+          path.string(), episodes_done, n - 1));
+    }
+    const std::string where = fmt::format("{}:{}", path.string(), n);
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::parse_error& e) {
+      throw util::InputError(fmt::format("{}: malformed JSON: {}", where, e.what()));
+    }
+    log.push_back(RecordFromJson(j, where));
+  }
+  return log;
+}
+
+void WriteLog(const fs::path& dir, const std::vector<EpisodeRecord>& log) {
+  util::WriteFileAtomic(dir / "log.jsonl", [&](std::ostream& out) {
+    for (const auto& r : log) out << RecordToJson(r).dump() << '\n';
+  });
+}
+
+// The first setting that differs between a run's settings.json and this one's.
+void CheckSameSettings(const json& saved, const json& now, const fs::path& path) {
+  for (const auto& [key, value] : now.items()) {
+    if (key == "episodes") continue;
+    if (!saved.contains(key)) {
+      throw util::InputError(fmt::format(
+          "--resume: {}: has no setting '{}' (a run of another haq version?); start a new run",
+          path.string(), key));
+    }
+    if (saved[key] != value) {
+      throw util::InputError(fmt::format(
+          "--resume: {}: '{}' was {} when the run started, this command asks for {}; resume with "
+          "the same settings or start a new run",
+          path.string(), key, saved[key].dump(), value.dump()));
+    }
+  }
+}
+
+}  // namespace
+
+json RecordToJson(const EpisodeRecord& r) {
+  json bits = json::array();
+  for (const auto& l : r.policy.layers) bits.push_back({l.w_bits, l.a_bits});
+  return {{"episode", r.episode},
+          {"policy", bits},
+          {"cost", r.cost},
+          {"cost_ratio", r.cost_ratio},
+          {"walled", r.walled},
+          {"accuracy", r.accuracy},
+          {"reward", r.reward},
+          {"best_episode", r.best_episode},
+          {"seconds", r.seconds},
+          {"timing",
+           {{"act", r.act_seconds},
+            {"finetune", r.finetune_seconds},
+            {"evaluate", r.eval_seconds},
+            {"update", r.update_seconds},
+            {"checkpoint", r.checkpoint_seconds}}}};
+}
+
+EpisodeRecord RecordFromJson(const json& j, const std::string& where) {
+  EpisodeRecord r;
+  r.episode = Get<int64_t>(j, "episode", where);
+  r.cost = Get<double>(j, "cost", where);
+  r.cost_ratio = Get<double>(j, "cost_ratio", where);
+  r.walled = Get<bool>(j, "walled", where);
+  r.accuracy = Get<double>(j, "accuracy", where);
+  r.reward = Get<double>(j, "reward", where);
+  r.best_episode = Get<int64_t>(j, "best_episode", where);
+  r.seconds = Get<double>(j, "seconds", where);
+  if (!j.contains("policy")) throw util::InputError(fmt::format("{}: missing field 'policy'", where));
+  r.policy = hw::ParsePolicy(j["policy"].dump(), where + ": policy");
+  if (j.contains("timing") && j["timing"].is_object()) {
+    const json& t = j["timing"];
+    r.act_seconds = t.value("act", 0.0);
+    r.finetune_seconds = t.value("finetune", 0.0);
+    r.eval_seconds = t.value("evaluate", 0.0);
+    r.update_seconds = t.value("update", 0.0);
+    r.checkpoint_seconds = t.value("checkpoint", 0.0);
+  }
+  return r;
+}
+
+SearchResult ReadRun(const fs::path& dir) {
+  const fs::path state_path = dir / "state.json";
+  if (!fs::exists(state_path)) {
+    throw util::InputError(fmt::format(
+        "{}: not a search run directory (no state.json: no episode finished yet, or not made by "
+        "haq search)",
+        dir.string()));
+  }
+  const json state = ReadJsonFile(state_path);
+  const std::string where = state_path.string();
+  if (Get<std::string>(state, "format", where) != kStateFormat) {
+    throw util::InputError(fmt::format("{}: format: expected '{}', got '{}'", where, kStateFormat,
+                                       state["format"].dump()));
+  }
+  SearchResult r;
+  r.log = ReadLog(dir, Get<int64_t>(state, "episodes_done", where));
+  r.resumed_from = static_cast<int64_t>(r.log.size());
+  r.best = r.log.empty() ? -1 : r.log.back().best_episode;
+  return r;
+}
+
+void CheckRunDirectory(const fs::path& dir, bool resume) {
+  const fs::path state_path = dir / "state.json";
+  const fs::path settings_path = dir / "settings.json";
+  if (resume) {
+    if (!fs::exists(settings_path)) {
+      throw util::InputError(fmt::format(
+          "--resume: {}: not a search run directory (no settings.json)", dir.string()));
+    }
+    util::CheckWritableDestination(state_path);
+    return;
+  }
+  if (dir.empty()) throw util::InputError("--out: expected a directory, got an empty path");
+  if (fs::exists(dir) && !fs::is_directory(dir)) {
+    throw util::InputError(fmt::format("--out: {} exists and is not a directory", dir.string()));
+  }
+  if (fs::exists(dir)) {
+    if (!fs::is_empty(dir)) {
+      throw util::InputError(fmt::format(
+          "--out: {} is not empty{}; choose a new directory{}", dir.string(),
+          fs::exists(state_path) ? " (it holds a search run)" : "",
+          fs::exists(settings_path) ? ", or continue that run with --resume" : ""));
+    }
+    util::CheckWritableDestination(state_path);
+    return;
+  }
+  // The nearest existing ancestor must accept the new directory.
+  fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
+  while (!parent.empty() && !fs::exists(parent) && parent.has_parent_path() &&
+         parent != parent.parent_path()) {
+    parent = parent.parent_path();
+  }
+  if (parent.empty()) parent = ".";
+  util::CheckWritableDestination(parent / ".haq-probe");
+}
+
+SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator& evaluate,
+                       const SearchConfig& cfg) {
+  const fs::path dir = cfg.out_dir;
+  const fs::path state_path = dir / "state.json";
+  const fs::path settings_path = dir / "settings.json";
+  SearchResult result;
+  std::string agent_file;
+  std::error_code ec;
+  CheckRunDirectory(dir, cfg.resume);
+  if (cfg.resume) {
+    CheckSameSettings(ReadJsonFile(settings_path), cfg.settings, settings_path);
+    if (fs::exists(state_path)) {
+      result = ReadRun(dir);
+      agent_file = Get<std::string>(ReadJsonFile(state_path), "agent_file", state_path.string());
+      agent.Load((dir / agent_file).string());
+    }
+  } else {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      throw util::IoError(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
+    }
+    util::WriteFileAtomic(settings_path, cfg.settings.dump(2) + "\n");
+  }
+  util::CheckWritableDestination(state_path);
+  // Agent saves from an interrupted commit that state.json never adopted.
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("agent-") && name != agent_file) fs::remove(entry.path(), ec);
+  }
+
+  const auto run_start = std::chrono::steady_clock::now();
+  const int64_t first = static_cast<int64_t>(result.log.size());
+  for (int64_t e = first; e < cfg.episodes; ++e) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EpisodeRecord rec;
+    rec.episode = e;
+    Episode episode;
+    std::vector<int> step_bits;
+    agent.BeginEpisode(e);
+    double prev = 0.0;
+    for (int64_t t = 0; t < env.num_steps(); ++t) {
+      episode.states.push_back(env.State(t, prev, step_bits));
+      const double a = agent.Act(episode.states.back());
+      step_bits.push_back(env.ActionToBits(a));
+      prev = a;
+    }
+    const hw::Policy proposed = env.PolicyFromStepBits(step_bits);
+    rec.policy = env.EnforceBudget(proposed);
+    rec.walled = env.StepBits(rec.policy) != env.StepBits(proposed);
+    for (int bits : env.StepBits(rec.policy)) episode.actions.push_back(env.BitsToAction(bits));
+    rec.cost = env.Cost(rec.policy);
+    rec.cost_ratio = rec.cost / env.uniform8_cost();
+    rec.act_seconds = Since(t0);
+
+    const EvalOutcome outcome = evaluate(rec.policy);
+    rec.accuracy = outcome.accuracy;
+    rec.finetune_seconds = outcome.finetune_seconds;
+    rec.eval_seconds = outcome.eval_seconds;
+    rec.reward = 0.1 * (rec.accuracy - cfg.fp_accuracy);
+    episode.reward = rec.reward;
+
+    const auto t_update = std::chrono::steady_clock::now();
+    agent.EndEpisode(episode);
+    rec.update_seconds = Since(t_update);
+
+    const bool improved = result.best < 0 || rec.reward > result.log[static_cast<size_t>(result.best)].reward;
+    if (improved) result.best = e;
+    rec.best_episode = result.best;
+
+    // Commit: log, agent, best policy, then state.json (the commit point).
+    const auto t_commit = std::chrono::steady_clock::now();
+    result.log.push_back(rec);
+    const std::string new_agent = AgentFile(e + 1);
+    agent.Save((dir / new_agent).string());
+    if (improved) {
+      hw::Policy best = rec.policy;
+      util::WriteFileAtomic(dir / "best_policy.json",
+                            hw::PolicyToJson(best, cfg.settings.value("model", ""),
+                                             cfg.settings.value("hardware", "")));
+    }
+    result.log.back().checkpoint_seconds = Since(t_commit);
+    result.log.back().seconds = Since(t0);
+    WriteLog(dir, result.log);
+    util::WriteFileAtomic(state_path, json{{"format", kStateFormat},
+                                           {"episodes_done", e + 1},
+                                           {"agent_file", new_agent},
+                                           {"best_episode", result.best}}
+                                          .dump(2) +
+                                          "\n");
+    if (!agent_file.empty()) fs::remove(dir / agent_file, ec);
+    agent_file = new_agent;
+
+    const EpisodeRecord& r = result.log.back();
+    const EpisodeRecord& b = result.log[static_cast<size_t>(result.best)];
+    if (cfg.progress) {
+      const double per = Since(run_start) / static_cast<double>(e + 1 - first);
+      fmt::print(cfg.progress,
+                 "episode {}/{}  reward {:+.4f}  acc {:.2f}%  {} {:.3f}x{}  best {:+.4f} (ep {}, "
+                 "acc {:.2f}%, {:.3f}x)  {:.1f}s  ETA {}\n",
+                 e + 1, cfg.episodes, r.reward, r.accuracy, MetricName(env.budget_spec().metric),
+                 r.cost_ratio, r.walled ? " (wall)" : "", b.reward, b.episode + 1, b.accuracy,
+                 b.cost_ratio, r.seconds,
+                 util::FormatDuration(per * static_cast<double>(cfg.episodes - e - 1)));
+      std::fflush(cfg.progress);
+    }
+    if (cfg.after_episode) cfg.after_episode(r);
+  }
+  return result;
+}
+
+}  // namespace haq::search

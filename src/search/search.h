@@ -1,0 +1,93 @@
+#pragma once
+/// The search loop: episodes of agent actions through the environment and its
+/// budget wall, a policy evaluation, the reward back to the agent; a JSON-lines log
+/// of every episode, the best policy so far, and after every episode an atomically
+/// committed checkpoint from which the run resumes to exactly the result of an
+/// uninterrupted one.
+///
+/// Run directory:
+///   settings.json     what the run was started with; a resume must match it
+///   log.jsonl         one JSON object per finished episode
+///   agent-NNNNNN.bin  the agent's state after episode NNNNNN (the latest only)
+///   state.json        the commit point: episodes done, agent file, best episode
+///   best_policy.json  the best policy so far (haq eval / haq cost read it)
+/// Every file is replaced atomically (write a temp file, rename); state.json is
+/// written last, so after a kill the directory holds either the old or the new
+/// episode's state, and a log longer than state.json says is cut back on resume.
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hw/policy.h"
+#include "search/agent.h"
+#include "search/env.h"
+
+namespace haq::search {
+
+/// What evaluating one policy produced.
+struct EvalOutcome {
+  double accuracy = 0.0;  ///< top-1 on the reward set, percent
+  double finetune_seconds = 0.0;
+  double eval_seconds = 0.0;
+};
+using PolicyEvaluator = std::function<EvalOutcome(const hw::Policy&)>;
+
+struct EpisodeRecord {
+  int64_t episode = 0;  ///< 0-based
+  hw::Policy policy;    ///< after the wall
+  double cost = 0.0;    ///< base units (seconds, pJ, bits)
+  double cost_ratio = 0.0;  ///< cost / uniform 8-bit cost
+  bool walled = false;      ///< the wall lowered bits
+  double accuracy = 0.0;
+  double reward = 0.0;
+  int64_t best_episode = 0;  ///< best so far, this one included
+  // Timing (not part of the result: differs between runs).
+  double seconds = 0.0;
+  double act_seconds = 0.0;
+  double finetune_seconds = 0.0;
+  double eval_seconds = 0.0;
+  double update_seconds = 0.0;
+  double checkpoint_seconds = 0.0;
+};
+
+nlohmann::json RecordToJson(const EpisodeRecord& r);
+/// Throws util::InputError naming `where` and the field.
+EpisodeRecord RecordFromJson(const nlohmann::json& j, const std::string& where);
+
+struct SearchConfig {
+  int64_t episodes = 600;
+  /// Full-precision accuracy on the reward set; reward = 0.1 x (acc - fp_acc).
+  double fp_accuracy = 0.0;
+  std::filesystem::path out_dir;
+  bool resume = false;
+  /// Written to settings.json; a resume must present the same settings (apart from
+  /// "episodes", which may grow).
+  nlohmann::json settings = nlohmann::json::object();
+  std::FILE* progress = nullptr;
+  /// Called after each episode is committed (tests use it to interrupt runs).
+  std::function<void(const EpisodeRecord&)> after_episode;
+};
+
+struct SearchResult {
+  std::vector<EpisodeRecord> log;  ///< every episode, resumed ones included
+  int64_t best = -1;               ///< index into log
+  int64_t resumed_from = 0;        ///< episodes found already done
+};
+
+/// Checks that `dir` can hold a new run (absent or empty, creatable, writable) or,
+/// with `resume`, is a run directory. util::InputError / util::IoError otherwise.
+void CheckRunDirectory(const std::filesystem::path& dir, bool resume);
+
+/// Runs episodes [done, config.episodes). Checks the output location before any
+/// work; refuses a directory holding another run unless `resume` (and a resume of a
+/// directory without a run). util::InputError / util::IoError on problems.
+SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator& evaluate,
+                       const SearchConfig& config);
+
+/// Reads a run directory's committed episodes (for reports and tests).
+SearchResult ReadRun(const std::filesystem::path& dir);
+
+}  // namespace haq::search

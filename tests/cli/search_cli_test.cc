@@ -1,0 +1,89 @@
+// `haq search` end to end on the shipped model with a tiny budget of episodes: the
+// run directory's files, a best policy that `haq cost` and `haq eval` read and
+// whose cost equals the logged one, `--resume` extending a run, and bad flags.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "test_util.h"
+#include "util/file.h"
+
+namespace haq {
+namespace {
+
+using test::RunHaq;
+
+TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
+  test::TempDir dir;
+  const std::string common =
+      "--reward-images 300 --tune-images 512 --calib-batches 1 --final-finetune-steps 2";
+  const auto r = RunHaq("search --episodes 2 --warmup 1 --seed 3 " + common + " --out run", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("episode 2/2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("uniform 8-bit"), std::string::npos) << r.out;
+  EXPECT_EQ(test::ListDir(dir / "run"),
+            "agent-000002.bin\nbest_model.pt\nbest_policy.json\nlog.jsonl\nsettings.json\n"
+            "state.json\nsummary.json\n");
+
+  // Extend by one episode with --resume; the settings come from the run.
+  const auto more = RunHaq("search --resume run --episodes 3", dir.path());
+  ASSERT_EQ(more.exit_code, 0) << more.out << more.err;
+  EXPECT_NE(more.out.find("(resumed after episode 2)"), std::string::npos) << more.out;
+
+  // The best episode's logged latency equals `haq cost` of best_policy.json.
+  const auto summary = nlohmann::json::parse(util::ReadFile(dir / "run" / "summary.json"));
+  const int64_t best = summary["best_episode"];
+  std::vector<nlohmann::json> log;
+  {
+    std::istringstream in(util::ReadFile(dir / "run" / "log.jsonl"));
+    std::string line;
+    while (std::getline(in, line)) log.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(log.size(), 3u);
+  const double logged_ms = log[static_cast<size_t>(best)]["cost"].get<double>() * 1e3;
+  const auto cost = RunHaq("cost --model mobilenet_v2_fmnist --hw bismo-edge --policy run/best_policy.json",
+                           dir.path());
+  ASSERT_EQ(cost.exit_code, 0) << cost.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(cost.out, m, std::regex("cycles, ([0-9.]+) ms"))) << cost.out;
+  EXPECT_NEAR(std::stod(m[1].str()), logged_ms, 5e-4) << cost.out;
+
+  const auto eval = RunHaq(
+      "eval --model mobilenet_v2_fmnist --policy run/best_policy.json --hw bismo-edge --split val",
+      dir.path());
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_NE(eval.out.find(fmt::format("latency {:.4f} ms", logged_ms)), std::string::npos)
+      << eval.out << logged_ms;
+}
+
+TEST(SearchCliTest, BadRunDirectoriesAndFlags) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "full");
+  dir.Write("full/x.txt", "x");
+  struct Case {
+    std::string args, message;
+  };
+  const std::vector<Case> cases = {
+      {"search --episodes 1 --out full",
+       "--out: full is not empty; choose a new directory"},
+      {"search --resume nowhere", "--resume: nowhere: not a search run directory (no settings.json)"},
+      {"search --episodes 1", "expected --out DIR (a new run) or --resume DIR (continue a run)"},
+      {"search --budget latency=fast --out r",
+       "--budget: expected a positive number after 'latency=', got 'fast'"},
+      {"search --hw bismo-edge --budget energy=0.5 --out r",
+       "--budget energy: hardware 'bismo-edge' has no energy model; use a latency or size budget"},
+  };
+  for (const auto& c : cases) {
+    const auto r = RunHaq(c.args, dir.path());
+    EXPECT_EQ(r.exit_code, 1) << c.args << r.err;
+    EXPECT_EQ(r.err, "haq: error: " + c.message + "\n") << c.args;
+  }
+  EXPECT_EQ(test::ListDir(dir.path()), "full\n");
+  EXPECT_EQ(test::ListDir(dir / "full"), "x.txt\n");
+}
+
+}  // namespace
+}  // namespace haq
