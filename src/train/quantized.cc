@@ -35,7 +35,11 @@ FineTuneResult FineTune(graph::Network& net, quant::PolicyHook& hook, data::Batc
                                           static_cast<double>(o.steps), 0.0)
                                : o.lr;
     sgd.ZeroGrad();
-    const torch::Tensor logits = net.Forward(batch.images, /*training=*/true, &hook);
+    const torch::Tensor images =
+        o.channels_last && batch.images.dim() == 4
+            ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
+            : batch.images;
+    const torch::Tensor logits = net.Forward(images, /*training=*/true, &hook);
     const torch::Tensor loss = F::cross_entropy(logits, batch.labels);
     loss.backward();
     sgd.Step(lr);

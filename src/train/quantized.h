@@ -19,6 +19,10 @@ struct FineTuneOptions {
   int64_t steps = 0;  ///< batches; 0: no fine-tuning
   double lr = 1e-3;   ///< constant (HAQ's search), or the peak of a cosine schedule
   bool cosine = false;
+  /// Run the batches in channels-last memory format (about 1.4x faster training of
+  /// the MobileNet-style networks with oneDNN here; results differ from NCHW only by
+  /// float rounding).
+  bool channels_last = true;
   SgdOptions sgd{.momentum = 0.9, .weight_decay = 4e-5, .nesterov = false};
 };
 
