@@ -148,7 +148,12 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
       throw util::InputError(fmt::format(
           "--resume: {}: not a search run directory (no settings.json)", o.resume));
     }
-    const json saved = json::parse(util::ReadFile(path));
+    json saved;
+    try {
+      saved = json::parse(util::ReadFile(path));
+    } catch (const json::parse_error& e) {
+      throw util::InputError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
+    }
     SearchCliOptions restored = FromSettings(saved, path);
     const json given = Settings(o);
     const std::vector<std::pair<const char*, const char*>> flags = {
@@ -281,11 +286,12 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   const data::Dataset test = LoadDataset(o.data, /*train=*/false);
   data::LoaderOptions test_lo;
   test_lo.batch_size = 500;
+  // Costs and accuracies are filled in below.
   std::vector<Final> finals = {
-      {"uniform 8-bit", env.Uniform(8), env.Cost(env.Uniform(8)), 0, 0},
+      {"uniform 8-bit", env.Uniform(8)},
       {fmt::format("uniform {}-bit (largest within budget)", uniform_bits),
-       env.EnforceBudget(env.Uniform(uniform_bits)), 0, 0, 0},
-      {fmt::format("searched (episode {})", best.episode + 1), best.policy, best.cost, 0, 0}};
+       env.EnforceBudget(env.Uniform(uniform_bits))},
+      {fmt::format("searched (episode {})", best.episode + 1), best.policy}};
   data::Dataset final_tune = split.train;
   train::QuantizedModel best_model;
   for (size_t i = 0; i < finals.size(); ++i) {

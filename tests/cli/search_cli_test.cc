@@ -63,12 +63,18 @@ TEST(SearchCliTest, BadRunDirectoriesAndFlags) {
   test::TempDir dir;
   std::filesystem::create_directories(dir / "full");
   dir.Write("full/x.txt", "x");
+  std::filesystem::create_directories(dir / "bad");
+  dir.Write("bad/settings.json", "{\n");
   struct Case {
     std::string args, message;
   };
   const std::vector<Case> cases = {
       {"search --episodes 1 --out full",
        "--out: full is not empty; choose a new directory"},
+      {"search --resume bad",
+       "bad/settings.json: malformed JSON: [json.exception.parse_error.101] parse error at line "
+       "2, column 1: syntax error while parsing object key - unexpected end of input; expected "
+       "string literal"},
       {"search --resume nowhere", "--resume: nowhere: not a search run directory (no settings.json)"},
       {"search --episodes 1", "expected --out DIR (a new run) or --resume DIR (continue a run)"},
       {"search --budget latency=fast --out r",
@@ -81,7 +87,8 @@ TEST(SearchCliTest, BadRunDirectoriesAndFlags) {
     EXPECT_EQ(r.exit_code, 1) << c.args << r.err;
     EXPECT_EQ(r.err, "haq: error: " + c.message + "\n") << c.args;
   }
-  EXPECT_EQ(test::ListDir(dir.path()), "full\n");
+  EXPECT_EQ(test::ListDir(dir.path()), "bad\nfull\n");
+  EXPECT_EQ(test::ListDir(dir / "bad"), "settings.json\n");
   EXPECT_EQ(test::ListDir(dir / "full"), "x.txt\n");
 }
 
