@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache
+  # sanitizer and fuzz builds (scripts/sanitize.sh, scripts/fuzz.sh): libFuzzer's runtime
+  clang libclang-rt-14-dev
   # core libraries
   libtorch-dev libopenblas-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
@@ -16,7 +18,14 @@ packages=(
   dataset-fashion-mnist libonnx-testdata
   # end-to-end tooling (bench scripts read .npy; time/peak-memory measurement)
   python3 python3-numpy time
+  # haq report's browser test (headless rendering and screenshot)
+  chromium
 )
+
+# Node.js and npm for the npm test tooling below; a machine that already has them
+# (e.g. from NodeSource, whose nodejs bundles npm) keeps its own.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,4 +41,14 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup: all ${#packages[@]} Debian packages present"
+fi
+
+# Test tooling from the npm registry, pinned by tools/ort/package-lock.json: ONNX
+# Runtime (CPU build bundled in the package; no CUDA download) to validate exports.
+ort_dir="$(cd "$(dirname "$0")/.." && pwd)/tools/ort"
+if [ ! -f "$ort_dir/node_modules/onnxruntime-node/package.json" ]; then
+  echo "setup: installing onnxruntime-node into tools/ort"
+  (cd "$ort_dir" && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund)
+else
+  echo "setup: onnxruntime-node present in tools/ort"
 fi

@@ -29,18 +29,9 @@ void RunEval(const EvalCliOptions& o) {
   train::LoadedModel m = LoadModelForData(o.model, d);
   data::BatchLoader loader = MakeLoader(d, o.batch, false, 0, {});
 
-  train::QuantizedModel q;
-  std::string quantized = "full precision";
-  if (WantsQuantization(o.quant)) {
-    q = QuantizeFromFlags(m.net, o.quant, o.data, stderr);
-    quantized = fmt::format("quantized ({}, {})", q.hook->policy().source,
-                            quant::WeightMethodName(q.hook->context().options().method));
-  } else if (m.checkpoint) {
-    q.hook = train::HookFromCheckpoint(m.net, *m.checkpoint, m.checkpoint_path);
-    q.net = &m.net;
-    if (q.hook) quantized = "quantized (as saved)";
-  }
-  const graph::Network& net = q.hook ? *q.net : m.net;
+  std::string quantized;
+  train::QuantizedModel q = ModelQuantization(m, o.quant, o.data, stderr, quantized);
+  const graph::Network& net = *q.net;
   // A full-precision model is costed (and sized) as uniform 8-bit on hardware.
   const hw::Policy policy = q.hook ? q.hook->policy() : hw::UniformPolicy(net.LayerShapes(1), 8, 8);
   const train::EvalResult r = train::Evaluate(net, loader, q.hook.get(), stderr);

@@ -82,6 +82,23 @@ train::QuantizedModel QuantizeFromFlags(const graph::Network& net, const QuantCl
   return train::ApplyPolicy(net, ctx, policy, &tune, fo, progress);
 }
 
+train::QuantizedModel ModelQuantization(const train::LoadedModel& m, const QuantCliOptions& o,
+                                        const DataOptions& data, std::FILE* progress,
+                                        std::string& description) {
+  train::QuantizedModel q;
+  description = "full precision";
+  if (WantsQuantization(o)) {
+    q = QuantizeFromFlags(m.net, o, data, progress);
+    description = fmt::format("quantized ({}, {})", q.hook->policy().source,
+                              quant::WeightMethodName(q.hook->context().options().method));
+  } else {
+    q.net = &m.net;
+    if (m.checkpoint) q.hook = train::HookFromCheckpoint(m.net, *m.checkpoint, m.checkpoint_path);
+    if (q.hook) description = "quantized (as saved)";
+  }
+  return q;
+}
+
 int64_t PolicyWeightBits(const graph::Network& net, const hw::Policy& policy) {
   const auto layers = net.LayerShapes(1);
   int64_t bits = 0;

@@ -44,6 +44,14 @@ hw::Policy RequestedPolicy(const QuantCliOptions& o, const graph::Network& net);
 train::QuantizedModel QuantizeFromFlags(const graph::Network& net, const QuantCliOptions& o,
                                         const DataOptions& data, std::FILE* progress);
 
+/// What `haq eval` and `haq export` run: the requested policy (QuantizeFromFlags) when
+/// --policy or --bits is given, else the quantization saved in `m`'s checkpoint
+/// (HookFromCheckpoint), else none (hook null). The result refers to `m.net`.
+/// `description` receives "quantized (...)" or "full precision".
+train::QuantizedModel ModelQuantization(const train::LoadedModel& m, const QuantCliOptions& o,
+                                        const DataOptions& data, std::FILE* progress,
+                                        std::string& description);
+
 /// Bits of all layer weights under `policy` (model size).
 int64_t PolicyWeightBits(const graph::Network& net, const hw::Policy& policy);
 

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -96,6 +97,43 @@ void Take(const json& s, const char* key, T& out, const fs::path& path) {
   }
 }
 
+// A restored number outside the range its flag accepts.
+template <typename T>
+void CheckRange(const fs::path& path, const char* key, T value, T lo, T hi) {
+  if (!(value >= lo && value <= hi)) {
+    throw util::InputError(fmt::format("{}: setting '{}': expected {}..{}, got {}", path.string(),
+                                       key, lo, hi, value));
+  }
+}
+
+void CheckMember(const fs::path& path, const char* key, const std::string& value,
+                 const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    throw util::InputError(fmt::format("{}: setting '{}': expected one of {}, got \"{}\"",
+                                       path.string(), key, util::JoinNames(allowed), value));
+  }
+}
+
+// Settings read back from a run directory get the checks their flags get.
+void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
+  constexpr int64_t kHuge = int64_t{1} << 40;
+  CheckMember(path, "agent", o.agent, {"ddpg", "random", "uniform"});
+  CheckMember(path, "quantizer", o.quantizer, {"auto", "linear", "kmeans"});
+  CheckMember(path, "dataset", o.data.dataset, {"fashion-mnist", "cifar10"});
+  CheckRange<int64_t>(path, "episodes", o.episodes, 1, int64_t{1} << 30);
+  CheckRange<int64_t>(path, "warmup", o.warmup, 0, int64_t{1} << 30);
+  CheckRange(path, "b_min", o.b_min, 1, 8);
+  CheckRange(path, "b_max", o.b_max, 1, 8);
+  CheckRange<int64_t>(path, "finetune_steps", o.finetune_steps, 0, int64_t{1} << 30);
+  CheckRange<int64_t>(path, "final_finetune_steps", o.final_steps, 0, int64_t{1} << 30);
+  CheckRange<int64_t>(path, "reward_images", o.reward_images, 1, kHuge);
+  CheckRange<int64_t>(path, "tune_images", o.tune_images, 1, kHuge);
+  CheckRange<int64_t>(path, "calib_batches", o.calib_batches, 1, 100000);
+  CheckRange<int64_t>(path, "validation", o.data.val, 0, kHuge);
+  CheckRange(path, "finetune_lr", o.finetune_lr, 1e-30, 1e30);
+  CheckRange(path, "final_finetune_lr", o.final_lr, 1e-30, 1e30);
+}
+
 // The options a run directory was started with.
 SearchCliOptions FromSettings(const json& s, const fs::path& path) {
   SearchCliOptions o;
@@ -123,6 +161,7 @@ SearchCliOptions FromSettings(const json& s, const fs::path& path) {
   Take(s, "data_dir", o.data.dir, path);
   Take(s, "validation", o.data.val, path);
   Take(s, "split_seed", o.data.split_seed, path);
+  CheckRestored(o, path);
   return o;
 }
 
@@ -151,7 +190,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
     json saved;
     try {
       saved = json::parse(util::ReadFile(path));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1E999
       throw util::InputError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
     }
     SearchCliOptions restored = FromSettings(saved, path);
@@ -274,6 +313,10 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   cfg.out_dir = o.out;
   cfg.resume = resume;
   cfg.settings = Settings(o);
+  cfg.run_files = {
+      {"network.json", json{{"model", m.net.name()}, {"batch", spec.batch},
+                            {"layers", hw::ShapesToJson(layers)}}.dump(2) + "\n"},
+      {"hardware.yaml", hw::HardwareYaml(o.hw)}};
   cfg.progress = stdout;
   const search::SearchResult result = search::RunSearch(env, *agent, evaluator, cfg);
   if (result.resumed_from > 0) {

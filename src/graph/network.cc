@@ -247,6 +247,10 @@ void Network::Finalize(const std::string& source) {
     node_layer_[i] = static_cast<int>(quant_layers_.size());
     quant_layers_.push_back(q);
   }
+  if (quant_layers_.size() > static_cast<size_t>(hw::kMaxLayers)) {
+    throw util::InputError(fmt::format("{}: expected at most {} quantizable layers, got {}",
+                                       source, hw::kMaxLayers, quant_layers_.size()));
+  }
   // Names must be unique for policies to address layers.
   std::set<std::string> seen;
   for (auto& q : quant_layers_) {
@@ -256,6 +260,15 @@ void Network::Finalize(const std::string& source) {
   // Shapes from a batch-1 forward pass at the declared input size (single-input
   // graphs: the image classifiers this tool quantizes).
   if (input_spec_.chw.empty() || inputs_.size() != 1) return;
+  // Resource guard: one image of at most 2^26 values (a 4096x4096 RGB image is 2^25.6).
+  int64_t values = 1;
+  for (int64_t d : input_spec_.chw) {
+    if (d < 1 || __builtin_mul_overflow(values, d, &values) || values > kMaxInputValues) {
+      throw util::InputError(fmt::format(
+          "{}: input {}: expected positive sizes with at most 2^26 values per image", source,
+          fmt::join(input_spec_.chw, "x")));
+    }
+  }
   std::vector<int64_t> shape = {1};
   shape.insert(shape.end(), input_spec_.chw.begin(), input_spec_.chw.end());
   ShapeRecorder recorder(quant_layers_.size());
@@ -266,7 +279,16 @@ void Network::Finalize(const std::string& source) {
     ctx.values()[static_cast<size_t>(inputs_[0])] = torch::zeros(shape);
     for (size_t i = 0; i < nodes_.size(); ++i) {
       ctx.current_node = static_cast<int>(i);
-      nodes_[i].kernel(nodes_[i], ctx);
+      try {
+        nodes_[i].kernel(nodes_[i], ctx);
+      } catch (const c10::Error& e) {
+        // LibTorch refusing the node (shapes that do not fit, memory): a property of
+        // the model, reported as such.
+        const std::string what = e.what_without_backtrace();
+        throw util::InputError(fmt::format(
+            "{}: node '{}' ({}) fails on a {} input: {}", source, nodes_[i].name,
+            nodes_[i].op_type, fmt::join(shape, "x"), what.substr(0, what.find('\n'))));
+      }
       if (node_layer_[i] >= 0) {
         outputs[static_cast<size_t>(node_layer_[i])] =
             ctx.values()[static_cast<size_t>(nodes_[i].outputs[0])].sizes().vec();

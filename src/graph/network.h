@@ -60,6 +60,9 @@ struct QuantLayer {
   hw::LayerShape shape;      ///< at the network's input size, batch 1
 };
 
+/// The largest input Network::Finalize accepts: values per image (C x H x W).
+inline constexpr int64_t kMaxInputValues = int64_t{1} << 26;
+
 /// Where the network's tensors come from and how inputs are prepared.
 struct InputSpec {
   std::vector<int64_t> chw;  ///< channels, height, width of one image
@@ -100,6 +103,8 @@ class Network {
   /// Value ids of the graph inputs, in declaration order.
   const std::vector<int>& input_values() const { return inputs_; }
   size_t num_outputs() const { return outputs_.size(); }
+  /// Value ids of the graph outputs, in declaration order.
+  const std::vector<int>& output_values() const { return outputs_; }
 
   // --- inspection ---
   const std::string& name() const { return name_; }

@@ -223,18 +223,25 @@ std::vector<int64_t> InputChw(const std::string& path, const onnx::ValueInfoProt
           path, input.name(), options.input_chw.size(), fmt::join(options.input_chw, ","),
           dims.size(), std::max(0, dims.size() - 1), std::max(0, dims.size() - 1)));
     }
-    for (size_t i = 0; i < options.input_chw.size(); ++i) {
-      if (options.input_chw[i] <= 0) {
-        throw util::InputError(fmt::format("{}: graph input '{}': --input value {} is {}; "
-                                           "expected a positive size",
-                                           path, input.name(), i + 1, options.input_chw[i]));
+    std::vector<int64_t> chw = options.input_chw;
+    for (size_t i = 0; i < chw.size(); ++i) {
+      // 0: the file's own fixed size (the channel count when --input gives H x W).
+      const int file_dim = static_cast<int>(i) + 1;
+      if (chw[i] == 0 && has_shape && dims.Get(file_dim).has_dim_value()) {
+        chw[i] = dims.Get(file_dim).dim_value();
+      }
+      if (chw[i] <= 0) {
+        throw util::InputError(fmt::format(
+            "{}: graph input '{}': dimension {} is {}; expected a positive size{}", path,
+            input.name(), file_dim, chw[i] == 0 ? "not fixed in the file" : std::to_string(chw[i]),
+            chw[i] == 0 ? " (only height and width can be given, with --input HxW)" : ""));
       }
     }
-    return options.input_chw;
+    return chw;
   }
   if (!has_shape) {
     throw util::InputError(fmt::format(
-        "{}: graph input '{}' has no shape in the file; pass --input C,H,W to give its size",
+        "{}: graph input '{}' has no shape in the file; expected a shape with fixed sizes",
         path, input.name()));
   }
   std::vector<int64_t> chw;
@@ -243,7 +250,7 @@ std::vector<int64_t> InputChw(const std::string& path, const onnx::ValueInfoProt
     if (!d.has_dim_value()) {
       throw util::InputError(fmt::format(
           "{}: graph input '{}': dimension {} is symbolic ('{}'), expected a fixed size; pass "
-          "--input C,H,W to give the input size",
+          "--input HxW to give the height and width",
           path, input.name(), i, d.has_dim_param() ? d.dim_param() : std::string("?")));
     }
     if (d.dim_value() <= 0) {

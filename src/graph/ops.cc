@@ -668,11 +668,26 @@ void Pad(const Node& n, ExecContext& ctx) {
   for (int64_t d = 0; d < rank; ++d) {
     const int64_t b = begin[static_cast<size_t>(d)], e = end[static_cast<size_t>(d)];
     if (b < 0 || e < 0) {
-      const int64_t from = b < 0 ? -b : 0, to = x.size(d) + (e < 0 ? e : 0);
-      if (to < from) {
+      // (b, e >= -size first: -b or size + e would overflow for pads near INT64_MIN)
+      const bool in_range = b >= -x.size(d) && e >= -x.size(d);
+      const int64_t from = b < 0 && in_range ? -b : 0, to = x.size(d) + (e < 0 && in_range ? e : 0);
+      if (!in_range || to < from) {
         Fail(ctx, n, fmt::format("pads crop axis {} of size {} below zero", d, x.size(d)));
       }
       x = x.slice(d, from, to);
+    }
+  }
+  // Resource guard: pads come from the file; the padded tensor (and reflect/edge's
+  // index lists) stay below kMaxPadValues values, sums and products overflow-checked.
+  constexpr int64_t kMaxPadValues = int64_t{1} << 28;
+  int64_t padded_values = 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t len = x.size(d);
+    if (__builtin_add_overflow(len, std::max<int64_t>(0, begin[static_cast<size_t>(d)]), &len) ||
+        __builtin_add_overflow(len, std::max<int64_t>(0, end[static_cast<size_t>(d)]), &len) ||
+        __builtin_mul_overflow(padded_values, len, &padded_values) || padded_values > kMaxPadValues) {
+      Fail(ctx, n, fmt::format("pads {} on a {} input: expected at most 2^28 output values",
+                               ShapeText(pads), ShapeText(x.sizes())));
     }
   }
   if (mode == "constant") {

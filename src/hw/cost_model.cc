@@ -32,6 +32,7 @@ class BismoModel final : public CostModel {
   explicit BismoModel(HardwareSpec spec) : spec_(std::move(spec)) {}
   Cost Evaluate(const LayerShape& layer, int w_bits, int a_bits) const override {
     CheckBits(w_bits, a_bits);
+    Validate(layer);
     return EvaluateBismo(std::get<BismoConfig>(spec_.config), spec_.clock_hz, layer, w_bits,
                          a_bits);
   }

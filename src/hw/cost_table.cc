@@ -30,6 +30,7 @@ const Cost& CostTable::At(size_t layer, int w_bits, int a_bits) const {
 
 CostTable BuildCostTable(const CostModel& model, const std::vector<LayerShape>& layers,
                          const std::string& model_name, int threads) {
+  CheckLayerCount(layers, model_name);
   CostTable t;
   t.model = model_name;
   t.hardware = model.spec().name;
@@ -81,6 +82,7 @@ PolicyCost SumPolicy(const CostTable& table, const Policy& policy) {
 
 PolicyCost EvaluatePolicy(const CostModel& model, const std::vector<LayerShape>& layers,
                           const Policy& policy) {
+  CheckLayerCount(layers, policy.source);
   PolicyCost total;
   for (size_t i = 0; i < layers.size(); ++i) {
     const auto& b = policy.layers.at(i);

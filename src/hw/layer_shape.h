@@ -1,6 +1,7 @@
 #pragma once
 /// The hardware-facing description of one quantizable layer: plain data, no LibTorch.
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,8 +43,27 @@ struct LayerShape {
   std::string Summary() const;
 };
 
+/// Resource guards (Validate): at most 2^36 weights per layer and 2^44 multiply-
+/// accumulates, input or output values per layer at its batch; at most kMaxLayers
+/// layers per network. With bits <= 8 every cost count then fits in int64, summed
+/// over all layers (2^14 x 2^47 < 2^63).
+inline constexpr int kMaxLog2Weights = 36;
+inline constexpr int kMaxLog2Work = 44;
+inline constexpr int64_t kMaxLayers = 16384;
+
 /// Throws util::InputError if a field is out of range or inconsistent
-/// (non-positive sizes, groups not dividing channels, depthwise with Cin != Cout).
+/// (non-positive sizes, sizes beyond the resource guards, groups not dividing
+/// channels, depthwise with Cin != Cout).
 void Validate(const LayerShape& shape);
+
+/// Throws util::InputError naming `model` unless 1 <= layers.size() <= kMaxLayers.
+void CheckLayerCount(const std::vector<LayerShape>& layers, const std::string& model);
+
+/// The layers as a JSON array of objects (name, kind, every size field, is_first):
+/// what a search run directory keeps in network.json, so reports need no model.
+nlohmann::json ShapesToJson(const std::vector<LayerShape>& layers);
+/// The inverse; every field required and validated. Throws util::InputError naming
+/// `source`, the layer's position and the field.
+std::vector<LayerShape> ShapesFromJson(const nlohmann::json& array, const std::string& source);
 
 }  // namespace haq::hw

@@ -36,7 +36,9 @@ std::pair<size_t, size_t> LineColumn(const std::string& text, size_t pos) {
 int ReadBits(const json& v, const std::string& where, bool activation) {
   const char* expected = activation ? "an integer in 1..8 (0 or -1: not quantized)"
                                     : "an integer in 1..8";
-  if (!v.is_number_integer()) {
+  // Unsigned values above int64's range would wrap: they are out of range anyway.
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
     throw util::InputError(fmt::format("{}: expected {}, got {}", where, expected, Describe(v)));
   }
   const int64_t b = v.get<int64_t>();
@@ -67,6 +69,8 @@ Policy ParsePolicy(const std::string& text, const std::string& source) {
     const auto colon = what.find(": ", what.find("parse error"));
     if (colon != std::string::npos) what = what.substr(colon + 2);
     throw util::InputError(fmt::format("{}:{}:{}: malformed JSON: {}", source, line, col, what));
+  } catch (const json::out_of_range& e) {  // a number beyond double's range, like 1E999
+    throw util::InputError(fmt::format("{}: malformed JSON: {}", source, e.what()));
   }
   Policy p;
   p.source = source;

@@ -116,11 +116,21 @@ HardwareSpec BuiltinHardware(const std::string& name) {
   return ParseHardwareSpec(BuiltinHardwareYaml(name), "built-in:" + name);
 }
 
+namespace {
+bool LooksLikeFile(const std::string& name_or_path) {
+  return name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".yaml") ||
+         name_or_path.ends_with(".yml");
+}
+}  // namespace
+
+std::string HardwareYaml(const std::string& name_or_path) {
+  if (!LooksLikeFile(name_or_path)) return BuiltinHardwareYaml(name_or_path);
+  return util::ReadFile(name_or_path, 1 << 20);
+}
+
 HardwareSpec LoadHardware(const std::string& name_or_path) {
-  const bool looks_like_file = name_or_path.find('/') != std::string::npos ||
-                               name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml");
-  if (!looks_like_file) return BuiltinHardware(name_or_path);
-  return ParseHardwareSpec(util::ReadFile(name_or_path, 1 << 20), name_or_path);
+  if (!LooksLikeFile(name_or_path)) return BuiltinHardware(name_or_path);
+  return ParseHardwareSpec(HardwareYaml(name_or_path), name_or_path);
 }
 
 }  // namespace haq::hw

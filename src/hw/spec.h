@@ -81,4 +81,7 @@ const std::string& BuiltinHardwareYaml(const std::string& name);
 /// A built-in name, or a path to a .yaml/.yml file.
 HardwareSpec LoadHardware(const std::string& name_or_path);
 
+/// The YAML text LoadHardware parses for `name_or_path` (to keep beside results).
+std::string HardwareYaml(const std::string& name_or_path);
+
 }  // namespace haq::hw

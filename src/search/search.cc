@@ -43,7 +43,7 @@ json ReadJsonFile(const fs::path& path) {
   const std::string text = util::ReadFile(path);
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1E999
     throw util::InputError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
   }
 }
@@ -67,7 +67,7 @@ std::vector<EpisodeRecord> ReadLog(const fs::path& dir, int64_t episodes_done) {
     json j;
     try {
       j = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range (1E999)
       throw util::InputError(fmt::format("{}: malformed JSON: {}", where, e.what()));
     }
     log.push_back(RecordFromJson(j, where));
@@ -160,6 +160,21 @@ SearchResult ReadRun(const fs::path& dir) {
   }
   SearchResult r;
   r.log = ReadLog(dir, Get<int64_t>(state, "episodes_done", where));
+  // The log must be one run's: episodes in order, one policy length, and the best
+  // so far always an earlier (or this) episode.
+  const std::string log_path = (dir / "log.jsonl").string();
+  for (size_t i = 0; i < r.log.size(); ++i) {
+    const EpisodeRecord& e = r.log[i];
+    const int64_t n = static_cast<int64_t>(i);
+    if (e.episode != n || e.best_episode < 0 || e.best_episode > n ||
+        e.policy.layers.size() != r.log[0].policy.layers.size()) {
+      throw util::InputError(fmt::format(
+          "{}: line {}: expected episode {} with best_episode in 0..{} and {} layers, got episode "
+          "{}, best_episode {}, {} layers",
+          log_path, i + 1, n, n, r.log[0].policy.layers.size(), e.episode, e.best_episode,
+          e.policy.layers.size()));
+    }
+  }
   r.resumed_from = static_cast<int64_t>(r.log.size());
   r.best = r.log.empty() ? -1 : r.log.back().best_episode;
   return r;
@@ -168,6 +183,9 @@ SearchResult ReadRun(const fs::path& dir) {
 void CheckRunDirectory(const fs::path& dir, bool resume) {
   const fs::path state_path = dir / "state.json";
   const fs::path settings_path = dir / "settings.json";
+  // Temp files of atomic writes a kill interrupted are neither the old nor the new
+  // version of anything: they go first.
+  if (fs::is_directory(dir)) util::RemoveStaleTemps(dir);
   if (resume) {
     if (!fs::exists(settings_path)) {
       throw util::InputError(fmt::format(
@@ -190,14 +208,7 @@ void CheckRunDirectory(const fs::path& dir, bool resume) {
     util::CheckWritableDestination(state_path);
     return;
   }
-  // The nearest existing ancestor must accept the new directory.
-  fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
-  while (!parent.empty() && !fs::exists(parent) && parent.has_parent_path() &&
-         parent != parent.parent_path()) {
-    parent = parent.parent_path();
-  }
-  if (parent.empty()) parent = ".";
-  util::CheckWritableDestination(parent / ".haq-probe");
+  util::CheckCreatableDirectory(dir);
 }
 
 SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator& evaluate,
@@ -214,6 +225,18 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
     if (fs::exists(state_path)) {
       result = ReadRun(dir);
       agent_file = Get<std::string>(ReadJsonFile(state_path), "agent_file", state_path.string());
+      // Only the run's own agent saves: a bare "agent-NNNNNN.bin" name in this directory.
+      if (!agent_file.starts_with("agent-") || !agent_file.ends_with(".bin") ||
+          agent_file.find('/') != std::string::npos || agent_file.find("..") != std::string::npos) {
+        throw util::InputError(fmt::format("{}: agent_file: expected a name agent-NNNNNN.bin, got "
+                                           "\"{}\"", state_path.string(), agent_file));
+      }
+      if (!result.log.empty() &&
+          result.log[0].policy.layers.size() != env.num_layers()) {
+        throw util::InputError(fmt::format(
+            "{}: policies of {} layers, but the model has {}: the log is from another model",
+            (dir / "log.jsonl").string(), result.log[0].policy.layers.size(), env.num_layers()));
+      }
       agent.Load((dir / agent_file).string());
     }
   } else {
@@ -224,6 +247,7 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
     util::WriteFileAtomic(settings_path, cfg.settings.dump(2) + "\n");
   }
   util::CheckWritableDestination(state_path);
+  for (const auto& [name, contents] : cfg.run_files) util::WriteFileAtomic(dir / name, contents);
   // Agent saves from an interrupted commit that state.json never adopted.
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();

@@ -11,6 +11,8 @@
 ///   agent-NNNNNN.bin  the agent's state after episode NNNNNN (the latest only)
 ///   state.json        the commit point: episodes done, agent file, best episode
 ///   best_policy.json  the best policy so far (haq eval / haq cost read it)
+///   network.json, hardware.yaml  (from the CLI) the layer shapes and the hardware
+///                     spec costs were computed with, so a report needs no model
 /// Every file is replaced atomically (write a temp file, rename); state.json is
 /// written last, so after a kill the directory holds either the old or the new
 /// episode's state, and a log longer than state.json says is cut back on resume.
@@ -66,6 +68,9 @@ struct SearchConfig {
   /// Written to settings.json; a resume must present the same settings (apart from
   /// "episodes", which may grow).
   nlohmann::json settings = nlohmann::json::object();
+  /// Files (name, contents) written when the run starts or resumes, e.g. the layer
+  /// shapes and hardware spec the costs come from.
+  std::vector<std::pair<std::string, std::string>> run_files;
   std::FILE* progress = nullptr;
   /// Called after each episode is committed (tests use it to interrupt runs).
   std::function<void(const EpisodeRecord&)> after_episode;

@@ -64,10 +64,18 @@ Checkpoint LoadCheckpoint(const std::filesystem::path& path) {
     throw util::InputError(fmt::format("{}: format: expected '{}', got '{}'", where, kCheckpointFormat,
                                        format.isString() ? format.toStringRef() : "?"));
   }
+  auto string_entry = [&](const char* key) {
+    const c10::IValue v = get(key);
+    if (!v.isString()) {
+      throw util::InputError(fmt::format("{}: {}: expected a string, got {}", where, key,
+                                         v.tagKind()));
+    }
+    return v.toStringRef();
+  };
   Checkpoint c;
-  c.model = get("model_name").toStringRef();
+  c.model = string_entry("model_name");
   try {
-    c.meta = nlohmann::json::parse(get("meta").toStringRef());
+    c.meta = nlohmann::json::parse(string_entry("meta"));
   } catch (const nlohmann::json::exception& e) {
     throw util::InputError(fmt::format("{}: meta: malformed JSON: {}", where, e.what()));
   }

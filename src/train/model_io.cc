@@ -67,8 +67,22 @@ LoadedModel LoadModel(const ModelRequest& r) {
     m.net.LoadStateDict(m.checkpoint->model_state, m.checkpoint_path);
     if (m.checkpoint->meta.contains("normalization")) {
       const auto& n = m.checkpoint->meta["normalization"];
-      m.net.set_normalization(n.at("mean").get<std::vector<double>>(),
-                              n.at("std").get<std::vector<double>>());
+      const size_t channels = m.net.input_spec().chw.empty() ? 0 : m.net.input_spec().chw[0];
+      auto values = [&](const char* key) {
+        std::vector<double> v;
+        if (n.is_object() && n.contains(key) && n[key].is_array()) {
+          for (const auto& x : n[key]) {
+            if (x.is_number()) v.push_back(x.get<double>());
+          }
+        }
+        if (v.size() != channels || !n[key].is_array() || n[key].size() != channels) {
+          throw util::InputError(fmt::format(
+              "{}: meta.normalization.{}: expected {} numbers (one per input channel), got {}",
+              m.checkpoint_path, key, channels, n.is_object() && n.contains(key) ? n[key].dump() : "none"));
+        }
+        return v;
+      };
+      m.net.set_normalization(values("mean"), values("std"));
     }
     m.description = fmt::format("{} (weights from {})", base, m.checkpoint_path);
   } else {

@@ -1,6 +1,7 @@
 #include "util/file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,15 +25,24 @@ std::string ReadFile(const fs::path& path, std::uintmax_t max_bytes) {
   if (!in) {
     throw IoError(path.string() + ": cannot read: " + std::strerror(errno));
   }
+  // Only regular files have a size to check before reading: a device or a pipe
+  // (/dev/zero) could feed bytes until memory runs out.
+  if (!fs::is_regular_file(path, ec)) {
+    throw InputError(path.string() + ": expected a regular file, got a device, pipe or socket");
+  }
   const auto size = fs::file_size(path, ec);
   if (!ec && size > max_bytes) {
     throw InputError(path.string() + ": file is " + std::to_string(size) +
                      " bytes, more than the limit of " + std::to_string(max_bytes));
   }
   std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) throw IoError(path.string() + ": read failed: " + std::strerror(errno));
-  return std::move(out).str();
+  out << in.rdbuf();  // (sets failbit on `out` for an empty file: not an error)
+  std::string text = std::move(out).str();
+  if (in.bad() || (!ec && text.size() != size)) {
+    throw IoError(fmt::format("{}: read failed after {} of {} bytes: {}", path.string(),
+                              text.size(), size, std::strerror(errno)));
+  }
+  return text;
 }
 
 namespace {
@@ -98,6 +108,35 @@ void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream
   ::umask(mask);
   ::chmod(tmp.c_str(), 0666 & ~mask);
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail(std::strerror(errno));
+}
+
+void CheckCreatableDirectory(const fs::path& dir) {
+  fs::path existing = dir;
+  while (!existing.empty() && !fs::exists(existing) && existing.has_parent_path() &&
+         existing != existing.parent_path()) {
+    existing = existing.parent_path();
+  }
+  if (existing.empty() || !fs::exists(existing)) existing = ".";
+  CheckWritableDestination(existing / ".haq-probe");
+}
+
+bool IsAtomicWriteTemp(const std::string& filename) {
+  constexpr std::string_view kMarker = ".tmp.";
+  const size_t pos = filename.rfind(kMarker);
+  return filename.size() > 1 && filename[0] == '.' && pos != std::string::npos && pos > 1 &&
+         filename.size() == pos + kMarker.size() + 6;  // mkstemp's XXXXXX
+}
+
+int RemoveStaleTemps(const fs::path& dir) {
+  std::error_code ec;
+  int removed = 0;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec) && IsAtomicWriteTemp(entry.path().filename().string()) &&
+        fs::remove(entry.path(), ec)) {
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 }  // namespace haq::util

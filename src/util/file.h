@@ -20,6 +20,11 @@ std::string ReadFile(const std::filesystem::path& path,
 /// `path` is not a directory. Throws IoError naming the path and the reason.
 void CheckWritableDestination(const std::filesystem::path& path);
 
+/// Checks, before any long work, that directory `dir` can be created (or, if it
+/// exists, written): its nearest existing ancestor accepts a new file. IoError
+/// naming the path otherwise.
+void CheckCreatableDirectory(const std::filesystem::path& dir);
+
 /// Writes `contents` to `path` atomically. Throws IoError on failure, leaving any
 /// previous file at `path` untouched and no temp file behind.
 void WriteFileAtomic(const std::filesystem::path& path, std::string_view contents);
@@ -28,5 +33,12 @@ void WriteFileAtomic(const std::filesystem::path& path, std::string_view content
 /// `path` only if `write` returns normally and every byte reached the disk.
 void WriteFileAtomic(const std::filesystem::path& path,
                      const std::function<void(std::ostream&)>& write);
+
+/// True for the name of a temp file WriteFileAtomic makes (".NAME.tmp.XXXXXX").
+bool IsAtomicWriteTemp(const std::string& filename);
+
+/// Removes, in `dir` (not recursively), the temp files of atomic writes that a kill
+/// interrupted; returns how many. Never touches other files.
+int RemoveStaleTemps(const std::filesystem::path& dir);
 
 }  // namespace haq::util

@@ -79,8 +79,9 @@ NpyInt64 DecodeNpy(const std::string& bytes, const std::string& source) {
     const std::string d = it->str();
     if (d.size() > 12) return fail("dimension too large: " + d);
     a.shape.push_back(std::stoll(d));
-    count *= a.shape.back();
-    if (count > (int64_t{1} << 32)) return fail("more than 2^32 elements");
+    if (__builtin_mul_overflow(count, a.shape.back(), &count) || count > (int64_t{1} << 32)) {
+      return fail("more than 2^32 elements");
+    }
   }
   const size_t data_start = header_start + header_len;
   const size_t want = static_cast<size_t>(count) * sizeof(int64_t);

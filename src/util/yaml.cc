@@ -42,7 +42,14 @@ YamlMap::YamlMap(const YAML::Node& node, std::string source, std::string path)
                                  source_, line, path_.empty() ? "document" : path_,
                                  DescribeYaml(node_)));
   }
-  for (const auto& kv : node_) keys_.push_back(kv.first.as<std::string>());
+  for (const auto& kv : node_) {
+    if (!kv.first.IsScalar()) {
+      throw InputError(fmt::format("{}:{}: {}: expected keys that are plain names, got {}",
+                                   source_, kv.first.Mark().line + 1,
+                                   path_.empty() ? "document" : path_, DescribeYaml(kv.first)));
+    }
+    keys_.push_back(kv.first.as<std::string>());
+  }
 }
 
 std::string YamlMap::KeyPath(const std::string& key) const {

@@ -8,6 +8,8 @@
 #include <regex>
 #include <sstream>
 
+#include "hw/layer_shape.h"
+#include "hw/spec.h"
 #include "test_util.h"
 #include "util/file.h"
 
@@ -25,8 +27,21 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   EXPECT_NE(r.out.find("episode 2/2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("uniform 8-bit"), std::string::npos) << r.out;
   EXPECT_EQ(test::ListDir(dir / "run"),
-            "agent-000002.bin\nbest_model.pt\nbest_policy.json\nlog.jsonl\nsettings.json\n"
-            "state.json\nsummary.json\n");
+            "agent-000002.bin\nbest_model.pt\nbest_policy.json\nhardware.yaml\nlog.jsonl\n"
+            "network.json\nsettings.json\nstate.json\nsummary.json\n");
+  // The run keeps what its costs came from: the built-in spec's text and the layers.
+  EXPECT_EQ(util::ReadFile(dir / "run" / "hardware.yaml"), hw::BuiltinHardwareYaml("bismo-edge"));
+  const auto network = nlohmann::json::parse(util::ReadFile(dir / "run" / "network.json"));
+  const auto shapes = hw::ShapesFromJson(network["layers"], "network.json");
+  ASSERT_EQ(shapes.size(), 29u);
+  EXPECT_EQ(hw::ShapesToJson(shapes), network["layers"]);
+  EXPECT_EQ(shapes[13].Summary(), "3x3 s1 dw 192->192 7x7");
+  EXPECT_EQ(network["batch"], 1);
+
+  // The report renders from the run directory alone.
+  const auto rep = RunHaq("report run", dir.path());
+  ASSERT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "run" / "report.html"));
 
   // Extend by one episode with --resume; the settings come from the run.
   const auto more = RunHaq("search --resume run --episodes 3", dir.path());
@@ -57,6 +72,31 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   EXPECT_NE(eval.out.find(fmt::format("latency {:.4f} ms", logged_ms)), std::string::npos)
       << eval.out << logged_ms;
+
+  // Corrupted copies of the run: `--resume` names the file, the field and what it
+  // found, exits 1 and changes nothing.
+  auto corrupt = [&](const std::string& name, const std::string& file, const std::string& from,
+                     const std::string& to, const std::string& message) {
+    std::filesystem::copy(dir / "run", dir / name, std::filesystem::copy_options::recursive);
+    std::string text = util::ReadFile(dir / name / file);
+    const auto pos = text.find(from);
+    ASSERT_NE(pos, std::string::npos) << from;
+    util::WriteFileAtomic(dir / name / file, text.replace(pos, from.size(), to));
+    const std::string before = test::ListDir(dir / name);
+    const auto res = RunHaq("search --resume " + name, dir.path());
+    EXPECT_EQ(res.exit_code, 1) << res.out;
+    EXPECT_EQ(res.err.substr(0, 12 + message.size()), "haq: error: " + message) << res.err;
+    EXPECT_EQ(test::ListDir(dir / name), before);
+  };
+  corrupt("c1", "settings.json", "\"agent\": \"ddpg\"", "\"agent\": \"dqn\"",
+          "c1/settings.json: setting 'agent': expected one of ddpg, random, uniform, got \"dqn\"");
+  corrupt("c2", "settings.json", "\"reward_images\": 300", "\"reward_images\": -3",
+          "c2/settings.json: setting 'reward_images': expected 1..1099511627776, got -3");
+  corrupt("c3", "state.json", "\"agent_file\": \"agent-000003.bin\"", "\"agent_file\": \"../x.bin\"",
+          "c3/state.json: agent_file: expected a name agent-NNNNNN.bin, got \"../x.bin\"");
+  corrupt("c4", "log.jsonl", "\"episode\":1,", "\"episode\":5,",
+          "c4/log.jsonl: line 2: expected episode 1 with best_episode in 0..1 and 29 layers, got "
+          "episode 5");
 }
 
 TEST(SearchCliTest, BadRunDirectoriesAndFlags) {

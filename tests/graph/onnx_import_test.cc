@@ -172,14 +172,31 @@ TEST(OnnxImport, SymbolicSpatialDimsNeedInputChw) {
   const auto path = dir.Write("sym.onnx", SymbolicConvModel().Serialize());
   EXPECT_EQ(ImportError(path), path.string() +
                                    ": graph input 'image': dimension 2 is symbolic ('H'), "
-                                   "expected a fixed size; pass --input C,H,W to give the "
-                                   "input size");
+                                   "expected a fixed size; pass --input HxW to give the "
+                                   "height and width");
   OnnxImportOptions options;
   options.input_chw = {3, 32, 32};
   const Network net = ImportOnnx(path.string(), options);
   EXPECT_EQ(net.input_spec().chw, (std::vector<int64_t>{3, 32, 32}));
   ASSERT_EQ(net.quant_layers().size(), 1u);
   EXPECT_EQ(net.quant_layers()[0].shape.out_h, 15);
+
+  // 0 takes the file's own fixed size: the channel count, as `--input HxW` passes it.
+  options.input_chw = {0, 16, 16};
+  EXPECT_EQ(ImportOnnx(path.string(), options).input_spec().chw, (std::vector<int64_t>{3, 16, 16}));
+  options.input_chw = {3, 0, 16};
+  EXPECT_EQ(ImportError(path, options),
+            path.string() + ": graph input 'image': dimension 2 is not fixed in the file; expected "
+                            "a positive size (only height and width can be given, with --input HxW)");
+  // Resource guard: an input too large to run is refused before any allocation.
+  options.input_chw = {3, 100000, 100000};
+  EXPECT_EQ(ImportError(path, options),
+            path.string() + ": input 3x100000x100000: expected positive sizes with at most 2^26 "
+                            "values per image");
+  // LibTorch refusing a node at the input size is the model's problem, named as such.
+  options.input_chw = {3, 1, 1};
+  const std::string prefix = path.string() + ": node 'conv' (Conv) fails on a 1x3x1x1 input: ";
+  EXPECT_EQ(ImportError(path, options).substr(0, prefix.size()), prefix);
 
   options.input_chw = {32, 32};
   EXPECT_EQ(ImportError(path, options),

@@ -74,6 +74,10 @@ TEST(PolicyTest, BitsOutsideRange) {
             "p.json: layers[0].w_bits: expected an integer in 1..8, got 4.5");
   EXPECT_EQ(ParseError(R"({"layers": [{"name": "a", "w_bits": "8", "a_bits": 4}]})"),
             "p.json: layers[0].w_bits: expected an integer in 1..8, got \"8\"");
+  // Above int64's range: refused, not wrapped to -1 ("not quantized").
+  EXPECT_EQ(ParseError("[[8,18446744073709551615]]"),
+            "p.json: [0][1] (a_bits): expected an integer in 1..8 (0 or -1: not quantized), got "
+            "18446744073709551615");
 }
 
 TEST(PolicyTest, ShapeOfTheDocument) {

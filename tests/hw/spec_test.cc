@@ -162,6 +162,21 @@ TEST(SpecTest, UnreadableFile) {
   }
 }
 
+TEST(SpecTest, DevicesAndPipesAreRefusedBeforeReading) {
+  // /dev/zero never ends: only regular files, whose size is checked, are read.
+  try {
+    LoadHardware("/dev/zero");
+    FAIL() << "no error";
+  } catch (const util::InputError& e) {
+    EXPECT_STREQ(e.what(), "/dev/zero: expected a regular file, got a device, pipe or socket");
+  }
+}
+
+TEST(SpecTest, KeysMustBePlainNames) {
+  EXPECT_EQ(ParseError("? [a, b]\n: 1\n"),
+            "spec.yaml:1: document: expected keys that are plain names, got a sequence");
+}
+
 TEST(SpecTest, UserFileRoundTripsThroughLoadHardware) {
   test::TempDir dir;
   const auto path = dir.Write("accel.yaml", kBismo);

@@ -1,0 +1,504 @@
+// `haq report` on synthetic run directories: the Pareto front against brute force,
+// nice ticks, every chart's data marks against the policy and the cost model, a
+// partial run, every bad input's message (with nothing written), and the --compare
+// matrix against direct cost-model evaluations.
+#include "report/report.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <regex>
+#include <set>
+
+#include "hw/cost_model.h"
+#include "hw/spec.h"
+#include "report/read_run.h"
+#include "report/synthetic_run.h"
+#include "test_util.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace haq {
+namespace {
+
+namespace fs = std::filesystem;
+using report::Point;
+using test::RunHaq;
+using Attrs = std::map<std::string, std::string>;
+
+// ---- HTML inspection helpers -------------------------------------------------------
+
+// The <svg> element with `id`, whole (charts are never nested).
+std::string SvgById(const std::string& html, const std::string& id) {
+  const size_t at = html.find(fmt::format("id=\"{}\"", id));
+  if (at == std::string::npos) return "";
+  const size_t begin = html.rfind("<svg", at);
+  const size_t end = html.find("</svg>", at);
+  return html.substr(begin, end - begin);
+}
+
+// The data-* attributes of every data mark (class "mark ...") in `fragment`.
+std::vector<Attrs> Marks(const std::string& fragment) {
+  static const std::regex mark(R"re(<(rect|circle|path) class="mark([^"]*)"([^>]*)>)re");
+  static const std::regex attr(R"re(data-([a-z-]+)="([^"]*)")re");
+  std::vector<Attrs> out;
+  for (auto it = std::sregex_iterator(fragment.begin(), fragment.end(), mark);
+       it != std::sregex_iterator(); ++it) {
+    Attrs a;
+    a["class"] = (*it)[2];
+    const std::string rest = (*it)[3];
+    for (auto m = std::sregex_iterator(rest.begin(), rest.end(), attr); m != std::sregex_iterator(); ++m) {
+      a[(*m)[1]] = (*m)[2];
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+std::vector<Attrs> Filter(const std::vector<Attrs>& marks, const std::string& key, const std::string& value) {
+  std::vector<Attrs> out;
+  for (const auto& m : marks) {
+    if (m.contains(key) && m.at(key) == value) out.push_back(m);
+  }
+  return out;
+}
+
+double Value(const Attrs& a, const std::string& key = "value") { return std::stod(a.at(key)); }
+
+// ---- Pure functions ----------------------------------------------------------------
+
+std::set<size_t> BruteForceFront(const std::vector<Point>& p) {
+  std::set<size_t> front;
+  for (size_t i = 0; i < p.size(); ++i) {
+    bool dominated = false;
+    for (size_t j = 0; j < p.size() && !dominated; ++j) {
+      dominated = p[j].cost <= p[i].cost && p[j].accuracy >= p[i].accuracy &&
+                  (p[j].cost < p[i].cost || p[j].accuracy > p[i].accuracy);
+    }
+    if (!dominated) front.insert(i);
+  }
+  return front;
+}
+
+TEST(ReportTest, ParetoFrontEqualsBruteForceOnRandomPointSets) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 400; ++trial) {
+    // Small integer grids make ties and duplicates common; some trials use reals.
+    const int n = static_cast<int>(rng() % 40);
+    const bool grid = trial % 2 == 0;
+    std::uniform_int_distribution<int> coord(0, 6);
+    std::uniform_real_distribution<double> real(0.0, 1.0);
+    std::vector<Point> points;
+    for (int i = 0; i < n; ++i) {
+      points.push_back(grid ? Point{static_cast<double>(coord(rng)), static_cast<double>(coord(rng))}
+                            : Point{real(rng), real(rng)});
+    }
+    const std::vector<size_t> front = report::ParetoFront(points);
+    EXPECT_EQ(std::set<size_t>(front.begin(), front.end()), BruteForceFront(points)) << "trial " << trial;
+    EXPECT_EQ(std::set<size_t>(front.begin(), front.end()).size(), front.size());
+    for (size_t k = 1; k < front.size(); ++k) {
+      EXPECT_LE(points[front[k - 1]].cost, points[front[k]].cost);
+      EXPECT_LE(points[front[k - 1]].accuracy, points[front[k]].accuracy);
+    }
+  }
+  EXPECT_TRUE(report::ParetoFront({}).empty());
+}
+
+TEST(ReportTest, NiceTicksCoverTheRangeWithOneTwoFiveSteps) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> exponent(-4.0, 5.0), unit(-1.0, 1.0);
+  for (int trial = 0; trial < 500; ++trial) {
+    const double scale = std::pow(10.0, exponent(rng));
+    const double a = unit(rng) * scale, b = unit(rng) * scale;
+    const double lo = std::min(a, b), hi = std::max(a, b);
+    const report::Ticks t = report::NiceTicks(lo, hi, 5);
+    ASSERT_GE(t.values.size(), 2u);
+    EXPECT_LE(t.values.size(), 12u) << lo << " " << hi;
+    EXPECT_LE(t.lo, lo);
+    EXPECT_GE(t.hi, hi);
+    const double mantissa = t.step / std::pow(10.0, std::floor(std::log10(t.step) + 1e-9));
+    EXPECT_TRUE(std::abs(mantissa - 1) < 1e-9 || std::abs(mantissa - 2) < 1e-9 ||
+                std::abs(mantissa - 5) < 1e-9)
+        << t.step;
+    for (size_t k = 0; k < t.values.size(); ++k) {
+      EXPECT_NEAR(t.values[k], t.lo + static_cast<double>(k) * t.step, 1e-9 * t.step * 100);
+      EXPECT_NEAR(std::round(t.values[k] / t.step), t.values[k] / t.step, 1e-6);
+    }
+  }
+  const report::Ticks bits = report::NiceTicks(0.0, 8.3, 5);
+  EXPECT_EQ(bits.step, 2.0);
+  EXPECT_EQ(bits.values, (std::vector<double>{0, 2, 4, 6, 8, 10}));
+  const report::Ticks ratio = report::NiceTicks(0.41, 0.6, 5);
+  EXPECT_DOUBLE_EQ(ratio.step, 0.05);
+  EXPECT_DOUBLE_EQ(ratio.lo, 0.4);
+  EXPECT_DOUBLE_EQ(ratio.hi, 0.6);
+  const report::Ticks single = report::NiceTicks(3.0, 3.0, 5);
+  EXPECT_LT(single.lo, 3.0);
+  EXPECT_GT(single.hi, 3.0);
+  EXPECT_EQ(report::FormatTick(0.25, 0.05), "0.25");
+  EXPECT_EQ(report::FormatTick(10.0, 5.0), "10");
+  EXPECT_EQ(report::FormatTick(-1e-17, 0.5), "0.0");
+  EXPECT_EQ(report::FormatTick(-2.0, 1.0), "-2");
+}
+
+// ---- Whole reports -----------------------------------------------------------------
+
+struct Rendered {
+  std::vector<search::EpisodeRecord> log;
+  report::RunReportData run;
+  std::string html;
+};
+
+Rendered RenderSynthetic(const fs::path& dir, const test::SyntheticRunOptions& o) {
+  Rendered r;
+  r.log = test::WriteSyntheticRun(dir, o);
+  r.run = report::LoadRun(dir);
+  r.html = report::RenderHtml(r.run);
+  return r;
+}
+
+// Costs of `policy` on `hw` layer by layer, straight from the cost model.
+std::vector<hw::Cost> DirectCosts(const std::string& hw_name, const std::vector<hw::LayerShape>& layers,
+                                  const hw::Policy& policy) {
+  const auto model = hw::MakeCostModel(hw::BuiltinHardware(hw_name));
+  std::vector<hw::Cost> out;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const int a = policy.layers[l].a_bits == 0 ? 8 : policy.layers[l].a_bits;
+    out.push_back(model->Evaluate(layers[l], policy.layers[l].w_bits, a));
+  }
+  return out;
+}
+
+TEST(ReportTest, EveryChartHasOneMarkPerDatumWithThePolicysAndCostModelsValues) {
+  test::TempDir tmp;
+  test::SyntheticRunOptions o;  // mobilenet_v1 on bitfusion: all four layer classes, energy
+  const Rendered r = RenderSynthetic(tmp / "run", o);
+  const auto layers = test::SyntheticLayers(o);
+  const size_t n_layers = layers.size();
+  const auto& best = r.log[static_cast<size_t>(r.log.back().best_episode)];
+  EXPECT_EQ(r.run.best_episode().episode, best.episode);
+
+  // Bits: a weight bar and an activation bar per layer, values = the best policy.
+  const auto bits = Marks(SvgById(r.html, "bits-chart"));
+  ASSERT_EQ(bits.size(), 2 * n_layers);
+  const auto w = Filter(bits, "bits", "w"), a = Filter(bits, "bits", "a");
+  ASSERT_EQ(w.size(), n_layers);
+  ASSERT_EQ(a.size(), n_layers);
+  std::set<std::string> kinds;
+  for (size_t l = 0; l < n_layers; ++l) {
+    EXPECT_EQ(w[l].at("layer"), std::to_string(l));
+    EXPECT_EQ(Value(w[l]), best.policy.layers[l].w_bits) << l;
+    EXPECT_EQ(Value(a[l]), best.policy.layers[l].a_bits) << l;
+    EXPECT_EQ(w[l].at("kind"), report::LayerClass(layers[l]));
+    kinds.insert(w[l].at("kind"));
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"conv", "pointwise", "depthwise", "fc"}));
+  EXPECT_EQ(a[0].at("class"), " k-conv act fp");  // the pinned first layer reads the raw input
+
+  // Per-layer latency and energy equal the cost model's; the bound is marked.
+  const auto direct = DirectCosts(o.hardware, layers, best.policy);
+  const auto latency = Marks(SvgById(r.html, "latency-chart"));
+  const auto energy = Marks(SvgById(r.html, "energy-chart"));
+  ASSERT_EQ(latency.size(), n_layers);
+  ASSERT_EQ(energy.size(), n_layers);
+  std::set<std::string> bounds;
+  for (size_t l = 0; l < n_layers; ++l) {
+    EXPECT_DOUBLE_EQ(Value(latency[l]), direct[l].seconds * 1e3) << l;
+    EXPECT_DOUBLE_EQ(Value(energy[l]), direct[l].EnergyPj() * 1e-6) << l;
+    EXPECT_EQ(latency[l].at("bound"), hw::BoundName(direct[l].bound));
+    EXPECT_DOUBLE_EQ(r.run.layer_costs[l].seconds, direct[l].seconds);
+    bounds.insert(latency[l].at("bound"));
+  }
+  EXPECT_EQ(r.html.find("energy-note"), std::string::npos);
+
+  // Curve: reward, accuracy and cost ratio for every episode.
+  const auto curve = Marks(SvgById(r.html, "curve-chart"));
+  ASSERT_EQ(curve.size(), 3 * r.log.size());
+  for (const char* series : {"reward", "accuracy", "cost_ratio"}) {
+    const auto s = Filter(curve, "series", series);
+    ASSERT_EQ(s.size(), r.log.size());
+    for (size_t e = 0; e < r.log.size(); ++e) {
+      const auto& rec = r.log[e];
+      EXPECT_EQ(s[e].at("episode"), std::to_string(e + 1));
+      const double expected = std::string(series) == "reward"     ? rec.reward
+                              : std::string(series) == "accuracy" ? rec.accuracy
+                                                                  : rec.cost_ratio;
+      EXPECT_DOUBLE_EQ(Value(s[e]), expected) << series << " " << e;
+    }
+  }
+
+  // Accuracy against cost: every episode, the front marked, summary rows.
+  const std::string pareto = SvgById(r.html, "pareto-chart");
+  const auto pm = Marks(pareto);
+  std::vector<Point> points;
+  for (const auto& rec : r.log) points.push_back({rec.cost_ratio, rec.accuracy});
+  const auto front = BruteForceFront(points);
+  size_t n_front = 0, n_points = 0;
+  for (const auto& m : pm) {
+    if (m.at("class").find("summary") != std::string::npos) continue;
+    const size_t e = std::stoul(m.at("episode")) - 1;
+    ++n_points;
+    EXPECT_DOUBLE_EQ(Value(m, "cost"), r.log[e].cost_ratio);
+    EXPECT_DOUBLE_EQ(Value(m), r.log[e].accuracy);
+    const bool on_front = m.at("class").find("front") != std::string::npos;
+    EXPECT_EQ(on_front, front.contains(e)) << e;
+    n_front += on_front;
+  }
+  EXPECT_EQ(n_points, r.log.size());
+  EXPECT_EQ(n_front, front.size());
+  EXPECT_EQ(pm.size(), r.log.size() + 3);  // + summary.json's three rows
+  EXPECT_NE(pareto.find(fmt::format("id=\"pareto-chart-best\" data-episode=\"{}\"", best.episode + 1)),
+            std::string::npos);
+
+  // Uniform baselines: cost of uniform b (first layer 8-bit weights on the raw input,
+  // last layer 8/8) over uniform 8, from the cost model directly.
+  static const std::regex uniform(R"re(class="ref uniform" data-bits="(\d)" data-value="([^"]*)")re");
+  auto uniform_latency = [&](int b) {
+    hw::Policy p = hw::UniformPolicy(layers, b, b);
+    p.layers.front() = {p.layers.front().name, 8, 0};
+    p.layers.back() = {p.layers.back().name, 8, 8};
+    double s = 0;
+    for (const auto& c : DirectCosts(o.hardware, layers, p)) s += c.seconds;
+    return s;
+  };
+  int n_uniform = 0;
+  for (auto it = std::sregex_iterator(pareto.begin(), pareto.end(), uniform); it != std::sregex_iterator(); ++it) {
+    const int b = std::stoi((*it)[1]);
+    EXPECT_NEAR(std::stod((*it)[2]), uniform_latency(b) / uniform_latency(8), 1e-12) << b;
+    ++n_uniform;
+  }
+  EXPECT_EQ(n_uniform, 8);
+
+  // Header, tables.
+  EXPECT_NE(r.html.find("<div class=\"status complete\" id=\"status\">Status: complete</div>"),
+            std::string::npos);
+  EXPECT_NE(r.html.find("<table id=\"layer-table\">"), std::string::npos);
+  EXPECT_NE(r.html.find("<td>budget</td><td>latency=0.6</td>"), std::string::npos);
+  EXPECT_EQ(r.html.find("http://") , r.html.find("http://www.w3.org/2000/svg"));  // no external links
+  EXPECT_EQ(r.html.find("https://"), std::string::npos);
+}
+
+TEST(ReportTest, HardwareWithoutEnergyOmitsTheEnergyChartWithANote) {
+  test::TempDir tmp;
+  test::SyntheticRunOptions o;
+  o.hardware = "bismo-edge";
+  o.model = "mobilenet_v2";
+  const Rendered r = RenderSynthetic(tmp / "run", o);
+  EXPECT_EQ(SvgById(r.html, "energy-chart"), "");
+  EXPECT_NE(r.html.find("Energy: not shown, bismo-edge has no energy table"), std::string::npos);
+  EXPECT_EQ(Marks(SvgById(r.html, "latency-chart")).size(), test::SyntheticLayers(o).size());
+}
+
+TEST(ReportTest, AnInterruptedRunRendersItsCommittedEpisodesMarkedPartial) {
+  test::TempDir tmp;
+  test::SyntheticRunOptions o;
+  o.episodes_logged = 10;  // the log ran ahead of the commit point
+  o.episodes_committed = 7;
+  o.episodes_planned = 50;
+  o.finished = false;
+  const Rendered r = RenderSynthetic(tmp / "run", o);
+  EXPECT_FALSE(r.run.complete());
+  EXPECT_EQ(r.run.episodes.size(), 7u);
+  EXPECT_NE(r.html.find("<div class=\"status partial\" id=\"status\">Status: partial (interrupted "
+                        "after episode 7; no summary.json)</div>"),
+            std::string::npos);
+  EXPECT_NE(r.html.find("7 done / 50 planned"), std::string::npos);
+  EXPECT_EQ(Marks(SvgById(r.html, "curve-chart")).size(), 3 * 7u);
+  EXPECT_EQ(Marks(SvgById(r.html, "pareto-chart")).size(), 7u);  // no summary rows
+
+  const auto cli = RunHaq("report run", tmp.path());
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_NE(cli.out.find("7/50 episodes, partial (interrupted after episode 7; no summary.json)"),
+            std::string::npos)
+      << cli.out;
+}
+
+TEST(ReportTest, CliWritesTheReportAndASummary) {
+  test::TempDir tmp;
+  const auto log = test::WriteSyntheticRun(tmp / "run", {});
+  const auto r = RunHaq("report run", tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto& best = log[static_cast<size_t>(log.back().best_episode)];
+  EXPECT_NE(r.out.find(fmt::format("best: episode {}, reward {:.3f}, accuracy {:.2f}%", best.episode + 1,
+                                   best.reward, best.accuracy)),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("mean bits per layer class: conv (1): w 8.0, a fp; pointwise (13)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Pareto front: "), std::string::npos);
+  EXPECT_NE(r.out.find("wrote run/report.html\n"), std::string::npos) << r.out;
+  const std::string html = util::ReadFile(tmp / "run" / "report.html");
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
+  const auto other = RunHaq("report run --out elsewhere.html", tmp.path());
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(util::ReadFile(tmp / "elsewhere.html"), html);
+}
+
+// ---- Bad input ---------------------------------------------------------------------
+
+struct BadCase {
+  std::string name;
+  std::function<void(const fs::path& run)> damage;  // applied to a complete synthetic run
+  std::string args;
+  std::string message;  // stderr, exactly; a trailing '*' matches any rest of the line
+};
+
+TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
+  const std::vector<BadCase> cases = {
+      {"missing directory", [](const fs::path& d) { fs::remove_all(d); }, "report run",
+       "haq: error: run: no such directory\n"},
+      {"not a run", [](const fs::path& d) { fs::remove(d / "settings.json"); }, "report run",
+       "haq: error: run: not a search run directory (no settings.json; haq search --out DIR makes "
+       "one)\n"},
+      {"run from before network.json", [](const fs::path& d) { fs::remove(d / "network.json"); },
+       "report run",
+       "haq: error: run/network.json: missing: the report needs the run's layer shapes, which haq "
+       "search writes into every new run directory (this run was made before it did; run the "
+       "search again to report it)\n"},
+      {"malformed network.json", [](const fs::path& d) { util::WriteFileAtomic(d / "network.json", "{\"model\": "); },
+       "report run", "haq: error: run/network.json: malformed JSON: *"},
+      {"network.json without layers",
+       [](const fs::path& d) { util::WriteFileAtomic(d / "network.json", R"({"model": "m", "layers": 3})"); },
+       "report run", "haq: error: run/network.json: layers: expected a non-empty array, got 3\n"},
+      {"network.json layer field",
+       [](const fs::path& d) {
+         auto j = nlohmann::json::parse(util::ReadFile(d / "network.json"));
+         j["layers"][2]["kernel_h"] = "three";
+         util::WriteFileAtomic(d / "network.json", j.dump());
+       },
+       "report run",
+       "haq: error: run/network.json: layers[2].kernel_h: expected an integer, got \"three\"\n"},
+      {"missing hardware.yaml", [](const fs::path& d) { fs::remove(d / "hardware.yaml"); }, "report run",
+       "haq: error: run/hardware.yaml: missing: the report needs the run's hardware spec, which "
+       "haq search writes into every new run directory (this run was made before it did; run the "
+       "search again to report it)\n"},
+      {"malformed hardware.yaml",
+       [](const fs::path& d) { util::WriteFileAtomic(d / "hardware.yaml", "version: 1\nname: x\nkind: tpu\n"); },
+       "report run",
+       "haq: error: run/hardware.yaml:3: kind: expected one of bismo, bitfusion, got 'tpu'\n"},
+      {"malformed log line",
+       [](const fs::path& d) {
+         std::string log = util::ReadFile(d / "log.jsonl");
+         const size_t second = log.find('\n') + 1;
+         log.insert(second, "{not json\n");
+         util::WriteFileAtomic(d / "log.jsonl", log);
+       },
+       "report run", "haq: error: run/log.jsonl:2: malformed JSON: *"},
+      {"log field",
+       [](const fs::path& d) {
+         std::string log = util::ReadFile(d / "log.jsonl");
+         const size_t at = log.find("\"accuracy\":", log.find('\n'));
+         log.replace(at, 11, "\"accuracy\":\"high\",\"x\":");
+         util::WriteFileAtomic(d / "log.jsonl", log);
+       },
+       "report run", "haq: error: run/log.jsonl:2: field 'accuracy': expected a number, got string\n"},
+      {"no state.json", [](const fs::path& d) { fs::remove(d / "state.json"); }, "report run",
+       "haq: error: run/state.json: missing: no episode of this run was committed, nothing to "
+       "report\n"},
+      {"0 committed episodes",
+       [](const fs::path& d) {
+         util::WriteFileAtomic(d / "state.json", R"({"format": "haq-search-state-1", "episodes_done": 0,
+             "agent_file": "agent-000000.bin", "best_episode": 0})");
+       },
+       "report run",
+       "haq: error: run/state.json: episodes_done: expected at least 1 committed episode, got 0\n"},
+      {"unwritable output", [](const fs::path&) {}, "report run --out no/such/dir/r.html",
+       "haq: error: no/such/dir/r.html: cannot write: No such file or directory\n"},
+      {"compare with one run", [](const fs::path&) {}, "report --compare run",
+       "haq: error: --compare: expected at least 2 run directories, got 1\n"},
+  };
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    test::TempDir tmp;
+    test::WriteSyntheticRun(tmp / "run", {});
+    c.damage(tmp / "run");
+    const std::string before = fs::exists(tmp / "run") ? test::ListDir(tmp / "run") : "";
+    const auto r = RunHaq(c.args, tmp.path());
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    if (c.message.ends_with("*")) {
+      const std::string prefix = c.message.substr(0, c.message.size() - 1);
+      EXPECT_TRUE(r.err.starts_with(prefix)) << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    } else {
+      EXPECT_EQ(r.err, c.message);
+    }
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(test::ListDir(tmp.path()), fs::exists(tmp / "run") ? "run\n" : "");
+    if (fs::exists(tmp / "run")) {
+      EXPECT_EQ(test::ListDir(tmp / "run"), before);
+    }
+  }
+}
+
+// ---- Several runs ------------------------------------------------------------------
+
+TEST(ReportTest, CompareMatrixCellsEqualDirectCostModelEvaluations) {
+  test::TempDir tmp;
+  test::SyntheticRunOptions edge, fusion;
+  edge.hardware = "bismo-edge";
+  edge.budget = "latency=0.5";
+  edge.seed = 2;
+  fusion.hardware = "bitfusion";
+  fusion.budget = "energy=0.6";
+  fusion.seed = 3;
+  const auto edge_log = test::WriteSyntheticRun(tmp / "edge", edge);
+  const auto fusion_log = test::WriteSyntheticRun(tmp / "fusion", fusion);
+  const auto r = RunHaq("report --compare edge fusion --out cmp.html", tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote cmp.html\n"), std::string::npos) << r.out;
+  const std::string html = util::ReadFile(tmp / "cmp.html");
+
+  const std::vector<hw::Policy> best = {
+      edge_log[static_cast<size_t>(edge_log.back().best_episode)].policy,
+      fusion_log[static_cast<size_t>(fusion_log.back().best_episode)].policy};
+  // Column j: run j's hardware and metric (edge: latency in s; fusion: energy in pJ).
+  auto direct = [&](const hw::Policy& p, size_t j) {
+    const test::SyntheticRunOptions& o = j == 0 ? edge : fusion;
+    double s = 0;
+    for (const auto& c : DirectCosts(o.hardware, test::SyntheticLayers(o), p)) {
+      s += j == 0 ? c.seconds : c.EnergyPj();
+    }
+    return s;
+  };
+  hw::Policy uniform8 = hw::UniformPolicy(test::SyntheticLayers(edge), 8, 8);
+  uniform8.layers.front().a_bits = 0;
+  static const std::regex cell(
+      R"re(data-policy="(\d)" data-hardware="(\d)" data-cost="([^"]*)" data-value="([^"]*)" data-ratio="([^"]*)")re");
+  int cells = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), cell); it != std::sregex_iterator(); ++it) {
+    const size_t i = std::stoul((*it)[1]), j = std::stoul((*it)[2]);
+    const double expected = direct(best[i], j);
+    EXPECT_NEAR(std::stod((*it)[3]), expected, 1e-12 * expected) << i << " " << j;
+    EXPECT_NEAR(std::stod((*it)[4]), j == 0 ? expected * 1e3 : expected * 1e-9, 1e-12 * expected)
+        << i << " " << j;
+    EXPECT_NEAR(std::stod((*it)[5]), expected / direct(uniform8, j), 1e-12) << i << " " << j;
+    ++cells;
+  }
+  EXPECT_EQ(cells, 4);
+  // The diagonal is each run's own logged cost.
+  EXPECT_NEAR(direct(best[0], 0), edge_log[static_cast<size_t>(edge_log.back().best_episode)].cost, 1e-15);
+  for (const char* id : {"bits-chart-0", "bits-chart-1", "curve-chart-0", "curve-chart-1"}) {
+    EXPECT_FALSE(Marks(SvgById(html, id)).empty()) << id;
+  }
+  EXPECT_EQ(Marks(SvgById(html, "curve-chart-1")).size(), 3 * fusion_log.size());
+}
+
+TEST(ReportTest, CompareRefusesRunsOfDifferentModels) {
+  test::TempDir tmp;
+  test::SyntheticRunOptions v2;
+  v2.model = "mobilenet_v2";
+  test::WriteSyntheticRun(tmp / "v1", {});
+  test::WriteSyntheticRun(tmp / "v2", v2);
+  const auto r = RunHaq("report --compare v1 v2", tmp.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "haq: error: --compare: v1 has 28 layers (mobilenet_v1), v2 has 53 (mobilenet_v2); runs "
+            "must share the model's layers\n");
+  EXPECT_EQ(test::ListDir(tmp.path()), "v1\nv2\n");
+}
+
+}  // namespace
+}  // namespace haq
