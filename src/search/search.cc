@@ -237,6 +237,10 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
             "{}: policies of {} layers, but the model has {}: the log is from another model",
             (dir / "log.jsonl").string(), result.log[0].policy.layers.size(), env.num_layers()));
       }
+      // The log keeps bits only; resumed policies get the layer names fresh ones carry.
+      for (EpisodeRecord& r : result.log) {
+        for (size_t i = 0; i < r.policy.layers.size(); ++i) r.policy.layers[i].name = env.layers()[i].name;
+      }
       agent.Load((dir / agent_file).string());
     }
   } else {
