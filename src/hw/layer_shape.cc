@@ -65,10 +65,10 @@ void Validate(const LayerShape& s) {
       }
     }
   };
-  product("weights", {s.out_channels, s.in_channels / std::max<int64_t>(s.groups, 1), s.kernel_h,
+  product("weights", {s.out_channels, s.in_channels / s.groups, s.kernel_h,
                       s.kernel_w}, kMaxLog2Weights);
   product("multiply-accumulates x batch",
-          {s.out_channels, s.in_channels / std::max<int64_t>(s.groups, 1), s.kernel_h, s.kernel_w,
+          {s.out_channels, s.in_channels / s.groups, s.kernel_h, s.kernel_w,
            s.out_h, s.out_w, s.batch}, kMaxLog2Work);
   product("input values x batch", {s.in_channels, s.in_h, s.in_w, s.batch}, kMaxLog2Work);
   product("output values x batch", {s.out_channels, s.out_h, s.out_w, s.batch}, kMaxLog2Work);

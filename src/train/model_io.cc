@@ -69,16 +69,17 @@ LoadedModel LoadModel(const ModelRequest& r) {
       const auto& n = m.checkpoint->meta["normalization"];
       const size_t channels = m.net.input_spec().chw.empty() ? 0 : m.net.input_spec().chw[0];
       auto values = [&](const char* key) {
+        const nlohmann::json* a = n.is_object() && n.contains(key) ? &n[key] : nullptr;
         std::vector<double> v;
-        if (n.is_object() && n.contains(key) && n[key].is_array()) {
-          for (const auto& x : n[key]) {
+        if (a != nullptr && a->is_array()) {
+          for (const auto& x : *a) {
             if (x.is_number()) v.push_back(x.get<double>());
           }
         }
-        if (v.size() != channels || !n[key].is_array() || n[key].size() != channels) {
+        if (a == nullptr || !a->is_array() || a->size() != channels || v.size() != channels) {
           throw util::InputError(fmt::format(
               "{}: meta.normalization.{}: expected {} numbers (one per input channel), got {}",
-              m.checkpoint_path, key, channels, n.is_object() && n.contains(key) ? n[key].dump() : "none"));
+              m.checkpoint_path, key, channels, a != nullptr ? a->dump() : "none"));
         }
         return v;
       };
