@@ -21,6 +21,7 @@
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 #include "util/progress.h"
 
 namespace haq::cli {
@@ -187,12 +188,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
       throw util::InputError(fmt::format(
           "--resume: {}: not a search run directory (no settings.json)", o.resume));
     }
-    json saved;
-    try {
-      saved = json::parse(util::ReadFile(path));
-    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1E999
-      throw util::InputError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
-    }
+    const json saved = util::ReadJsonFile(path);
     SearchCliOptions restored = FromSettings(saved, path);
     const json given = Settings(o);
     const std::vector<std::pair<const char*, const char*>> flags = {

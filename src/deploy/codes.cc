@@ -9,6 +9,7 @@
 #include "quant/quantizers.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace haq::deploy {
 
@@ -280,12 +281,7 @@ void WritePacked(const std::vector<LayerCodes>& layers, const graph::Network& ne
 std::vector<LayerCodes> ReadPacked(const fs::path& dir) {
   const fs::path manifest_path = dir / "manifest.json";
   const std::string src = manifest_path.string();
-  json manifest;
-  try {
-    manifest = json::parse(util::ReadFile(manifest_path, kMaxManifestBytes));
-  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1E999
-    throw util::InputError(fmt::format("{}: malformed JSON: {}", src, e.what()));
-  }
+  const json manifest = util::ReadJsonFile(manifest_path, kMaxManifestBytes);
   const Fields top(manifest, src);
   if (top.String("format") != kPackedFormat) {
     throw util::InputError(fmt::format("{}: format: expected \"{}\", got {}", src, kPackedFormat,

@@ -12,6 +12,7 @@
 #include "hw/cost_table.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace haq::report {
 
@@ -60,15 +61,6 @@ std::string RunReportData::Status() const {
 
 namespace {
 
-json ReadJson(const fs::path& path) {
-  const std::string text = util::ReadFile(path);
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1E999
-    throw util::InputError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
-  }
-}
-
 template <typename T>
 const char* Expected() {
   if constexpr (std::is_same_v<T, bool>) return "true or false";
@@ -106,7 +98,7 @@ constexpr const char* kNewerRun =
 void LoadNetwork(const fs::path& dir, RunReportData& run) {
   const fs::path path = RequiredFile(
       dir, "network.json", fmt::format(kNewerRun, "the run's layer shapes").c_str());
-  const json j = ReadJson(path);
+  const json j = util::ReadJsonFile(path);
   const std::string where = path.string();
   run.model = Field<std::string>(j, "model", where);
   if (!j.contains("layers")) throw util::InputError(fmt::format("{}: missing field 'layers'", where));
@@ -126,7 +118,7 @@ void LoadHardware(const fs::path& dir, RunReportData& run) {
 void LoadSettings(const fs::path& dir, RunReportData& run, search::EnvOptions& options) {
   const fs::path path = dir / "settings.json";
   const std::string where = path.string();
-  run.settings = ReadJson(path);
+  run.settings = util::ReadJsonFile(path);
   if (!run.settings.is_object()) {
     throw util::InputError(fmt::format("{}: expected a JSON object, got {}", where,
                                        run.settings.type_name()));
@@ -148,7 +140,7 @@ void LoadSettings(const fs::path& dir, RunReportData& run, search::EnvOptions& o
 void LoadSummary(const fs::path& dir, RunReportData& run) {
   const fs::path path = dir / "summary.json";
   if (!fs::exists(path)) return;
-  const json j = ReadJson(path);
+  const json j = util::ReadJsonFile(path);
   if (!j.contains("rows") || !j["rows"].is_array()) {
     throw util::InputError(fmt::format("{}: rows: expected an array", path.string()));
   }

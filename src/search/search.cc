@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 #include "util/progress.h"
 
 namespace haq::search {
@@ -39,15 +40,6 @@ T Get(const json& j, const char* key, const std::string& where) {
   }
 }
 
-json ReadJsonFile(const fs::path& path) {
-  const std::string text = util::ReadFile(path);
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1E999
-    throw util::InputError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
-  }
-}
-
 std::string AgentFile(int64_t episodes_done) { return fmt::format("agent-{:06d}.bin", episodes_done); }
 
 // The committed episodes of `dir`: log.jsonl cut to state.json's count.
@@ -64,13 +56,7 @@ std::vector<EpisodeRecord> ReadLog(const fs::path& dir, int64_t episodes_done) {
           path.string(), episodes_done, n - 1));
     }
     const std::string where = fmt::format("{}:{}", path.string(), n);
-    json j;
-    try {
-      j = json::parse(line);
-    } catch (const json::exception& e) {  // parse_error, or out_of_range (1E999)
-      throw util::InputError(fmt::format("{}: malformed JSON: {}", where, e.what()));
-    }
-    log.push_back(RecordFromJson(j, where));
+    log.push_back(RecordFromJson(util::ParseJson(line, where), where));
   }
   return log;
 }
@@ -152,7 +138,7 @@ SearchResult ReadRun(const fs::path& dir) {
         "haq search)",
         dir.string()));
   }
-  const json state = ReadJsonFile(state_path);
+  const json state = util::ReadJsonFile(state_path);
   const std::string where = state_path.string();
   if (Get<std::string>(state, "format", where) != kStateFormat) {
     throw util::InputError(fmt::format("{}: format: expected '{}', got '{}'", where, kStateFormat,
@@ -221,10 +207,10 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
   std::error_code ec;
   CheckRunDirectory(dir, cfg.resume);
   if (cfg.resume) {
-    CheckSameSettings(ReadJsonFile(settings_path), cfg.settings, settings_path);
+    CheckSameSettings(util::ReadJsonFile(settings_path), cfg.settings, settings_path);
     if (fs::exists(state_path)) {
       result = ReadRun(dir);
-      agent_file = Get<std::string>(ReadJsonFile(state_path), "agent_file", state_path.string());
+      agent_file = Get<std::string>(util::ReadJsonFile(state_path), "agent_file", state_path.string());
       // Only the run's own agent saves: a bare "agent-NNNNNN.bin" name in this directory.
       if (!agent_file.starts_with("agent-") || !agent_file.ends_with(".bin") ||
           agent_file.find('/') != std::string::npos || agent_file.find("..") != std::string::npos) {

@@ -4,6 +4,7 @@
 
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace haq::train {
 
@@ -74,11 +75,7 @@ Checkpoint LoadCheckpoint(const std::filesystem::path& path) {
   };
   Checkpoint c;
   c.model = string_entry("model_name");
-  try {
-    c.meta = nlohmann::json::parse(string_entry("meta"));
-  } catch (const nlohmann::json::exception& e) {
-    throw util::InputError(fmt::format("{}: meta: malformed JSON: {}", where, e.what()));
-  }
+  c.meta = util::ParseJson(string_entry("meta"), where + ": meta");
   c.model_state = FromDict(get("model"), where + ": model");
   c.optimizer_state = FromDict(get("optimizer"), where + ": optimizer");
   return c;
