@@ -9,16 +9,12 @@ namespace {
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-std::vector<int64_t> TileRows(int64_t rows, int64_t tile) {
-  std::vector<int64_t> out(static_cast<size_t>(rows / tile), tile);
-  if (rows % tile) out.push_back(rows % tile);
-  return out;
-}
-
-int64_t Sum(const std::vector<int64_t>& v) {
-  int64_t s = 0;
-  for (int64_t x : v) s += x;
-  return s;
+// Greatest of v(i) for i in 0..n-1, where v is linear on 0..n-2 (slope `slope`,
+// v(0) = `first`) and v(n-1) = `at_last`.
+int64_t MaxOverRun(int64_t n, int64_t first, int64_t slope, int64_t at_last) {
+  int64_t best = at_last;
+  if (n >= 2) best = std::max({best, first, first + slope * (n - 2)});
+  return best;
 }
 
 struct DataflowResult {
@@ -28,24 +24,24 @@ struct DataflowResult {
   int64_t buffer_read_bits = 0;
 };
 
-// X streams (bx bits), Y is resident (by bits).
-DataflowResult RunDataflow(const std::vector<int64_t>& x_tiles, const std::vector<int64_t>& y_tiles,
-                           int64_t kw, int64_t bx, int64_t by, int64_t capacity, int64_t dk_bits) {
-  const auto x_chunks = BismoChunks(x_tiles, kw, bx, capacity);
-  const auto y_chunks = BismoChunks(y_tiles, kw, by, capacity);
+// X streams (bx bits), Y is resident (by bits). Every (resident chunk, streaming
+// chunk) pair is one block; identical pairs are counted once and weighted.
+DataflowResult RunDataflow(const std::vector<BismoChunkRun>& x_runs,
+                           const std::vector<BismoChunkRun>& y_runs, int64_t kw, int64_t bx,
+                           int64_t by, int64_t dk_bits) {
   DataflowResult r;
-  for (const auto& yc : y_chunks) {
-    const int64_t y_rows = Sum(yc);
-    for (const auto& xc : x_chunks) {
-      const int64_t x_rows = Sum(xc);
-      r.cycles += BismoBlockCycles(xc, yc, kw, bx, by);
+  for (const auto& yr : y_runs) {
+    const int64_t y_rows = yr.chunk.total_rows();
+    for (const auto& xr : x_runs) {
+      const int64_t pairs = xr.count * yr.count;
+      const int64_t x_rows = xr.chunk.total_rows();
+      r.cycles += pairs * BismoBlockCycles(xr.chunk, yr.chunk, kw, bx, by);
       // Each block fetches both of its operands again.
-      r.x_words += x_rows * kw * bx;
-      r.y_words += y_rows * kw * by;
+      r.x_words += pairs * x_rows * kw * bx;
+      r.y_words += pairs * y_rows * kw * by;
       // Every operation reads one word per row of both tiles.
-      const int64_t nx = static_cast<int64_t>(xc.size());
-      const int64_t ny = static_cast<int64_t>(yc.size());
-      r.buffer_read_bits += dk_bits * kw * bx * by * (ny * x_rows + nx * y_rows);
+      r.buffer_read_bits += pairs * dk_bits * kw * bx * by *
+                            (yr.chunk.tiles * x_rows + xr.chunk.tiles * y_rows);
     }
   }
   return r;
@@ -53,45 +49,70 @@ DataflowResult RunDataflow(const std::vector<int64_t>& x_tiles, const std::vecto
 
 }  // namespace
 
-std::vector<std::vector<int64_t>> BismoChunks(const std::vector<int64_t>& rows, int64_t kw,
-                                              int64_t bits, int64_t capacity_words) {
-  std::vector<std::vector<int64_t>> chunks;
-  int64_t used = 0;
-  for (int64_t r : rows) {
-    const int64_t words = r * kw * bits;
-    if (chunks.empty() || used + words > capacity_words) {
-      chunks.emplace_back();
-      used = 0;
-    }
-    chunks.back().push_back(r);
-    used += words;
-  }
-  return chunks;
+std::vector<int64_t> BismoChunk::Heights() const {
+  std::vector<int64_t> h(static_cast<size_t>(tiles - 1), rows);
+  h.push_back(last);
+  return h;
 }
 
-int64_t BismoBlockCycles(const std::vector<int64_t>& x_rows, const std::vector<int64_t>& y_rows,
-                         int64_t kw, int64_t bx, int64_t by) {
-  const int64_t nx = static_cast<int64_t>(x_rows.size());
-  const int64_t ny = static_cast<int64_t>(y_rows.size());
+std::vector<BismoChunkRun> BismoChunkRuns(int64_t total_rows, int64_t tile, int64_t kw,
+                                          int64_t bits, int64_t capacity_words) {
+  const int64_t full_tiles = total_rows / tile;
+  const int64_t rest = total_rows % tile;
+  const int64_t tile_words = tile * kw * bits;
+  // Whole tiles per chunk: as many as fit, and at least one.
+  const int64_t per_chunk = std::max<int64_t>(1, capacity_words / tile_words);
+  int64_t full_chunks = full_tiles / per_chunk;
+  const int64_t leftover = full_tiles % per_chunk;
+  std::vector<BismoChunkRun> runs;
+  auto add = [&](int64_t tiles, int64_t last, int64_t count) {
+    if (count > 0 && tiles > 0) runs.push_back({{tiles, tile, last}, count});
+  };
+  if (rest == 0) {
+    add(per_chunk, tile, full_chunks);
+    add(leftover, tile, 1);
+    return runs;
+  }
+  const int64_t rest_words = rest * kw * bits;
+  // The partial tile joins the last chunk if it fits beside that chunk's tiles.
+  if (leftover > 0) {
+    add(per_chunk, tile, full_chunks);
+    if (leftover * tile_words + rest_words <= capacity_words) {
+      add(leftover + 1, rest, 1);
+    } else {
+      add(leftover, tile, 1);
+      add(1, rest, 1);
+    }
+  } else if (full_chunks > 0 && per_chunk * tile_words + rest_words <= capacity_words) {
+    add(per_chunk, tile, full_chunks - 1);
+    add(per_chunk + 1, rest, 1);
+  } else {
+    add(per_chunk, tile, full_chunks);
+    add(1, rest, 1);
+  }
+  return runs;
+}
+
+int64_t BismoBlockCycles(const BismoChunk& x, const BismoChunk& y, int64_t kw, int64_t bx,
+                         int64_t by) {
+  const int64_t nx = x.tiles;
+  const int64_t ny = y.tiles;
   const int64_t n = nx * ny * kw * bx * by;
-  int64_t worst = 1;
-  int64_t prefix = 0;
-  for (int64_t x = 0; x < nx; ++x) {
-    const int64_t r = x_rows[static_cast<size_t>(x)];
-    const int64_t v = kw * bx * prefix - x * ny * kw * bx * by + r + (bx - 1) * (r - 1) +
-                      (kw - 1) * bx * std::max<int64_t>(0, r - by);
-    worst = std::max(worst, v);
-    prefix += r;
-  }
-  prefix = 0;
-  for (int64_t y = 0; y < ny; ++y) {
-    const int64_t s = y_rows[static_cast<size_t>(y)];
-    const int64_t v =
-        kw * by * prefix - y * kw * bx * by + s + (kw * by - 1) * std::max<int64_t>(0, s - bx);
-    worst = std::max(worst, v);
-    prefix += s;
-  }
-  return n - 1 + worst;
+  // The latest start any tile's data forces, over the streaming tiles (x) and the
+  // resident ones (y); tile i has i full tiles before it.
+  auto x_term = [&](int64_t i, int64_t r) {
+    return kw * bx * (i * x.rows) - i * ny * kw * bx * by + r + (bx - 1) * (r - 1) +
+           (kw - 1) * bx * std::max<int64_t>(0, r - by);
+  };
+  auto y_term = [&](int64_t i, int64_t s) {
+    return kw * by * (i * y.rows) - i * kw * bx * by + s +
+           (kw * by - 1) * std::max<int64_t>(0, s - bx);
+  };
+  const int64_t worst_x = MaxOverRun(nx, x_term(0, x.rows), x_term(1, x.rows) - x_term(0, x.rows),
+                                     x_term(nx - 1, x.last));
+  const int64_t worst_y = MaxOverRun(ny, y_term(0, y.rows), y_term(1, y.rows) - y_term(0, y.rows),
+                                     y_term(ny - 1, y.last));
+  return n - 1 + std::max({int64_t{1}, worst_x, worst_y});
 }
 
 int64_t BismoBlockCyclesSimulated(const std::vector<int64_t>& x_rows,
@@ -137,15 +158,16 @@ int64_t BismoBlockCyclesSimulated(const std::vector<int64_t>& x_rows,
 BismoProductCost BismoEvaluateProduct(const BismoConfig& cfg, const BismoProduct& p, int w_bits,
                                       int a_bits) {
   const int64_t kw = CeilDiv(p.k, cfg.dk_bits);
-  const auto a_tiles = TileRows(p.m, cfg.dm);
-  const auto w_tiles = TileRows(p.n, cfg.dn);
   const DataflowResult a_streaming =
-      RunDataflow(a_tiles, w_tiles, kw, a_bits, w_bits, cfg.buffer_words, cfg.dk_bits);
+      RunDataflow(BismoChunkRuns(p.m, cfg.dm, kw, a_bits, cfg.buffer_words),
+                  BismoChunkRuns(p.n, cfg.dn, kw, w_bits, cfg.buffer_words), kw, a_bits, w_bits,
+                  cfg.dk_bits);
   const DataflowResult w_streaming =
-      RunDataflow(w_tiles, a_tiles, kw, w_bits, a_bits, cfg.buffer_words, cfg.dk_bits);
+      RunDataflow(BismoChunkRuns(p.n, cfg.dn, kw, w_bits, cfg.buffer_words),
+                  BismoChunkRuns(p.m, cfg.dm, kw, a_bits, cfg.buffer_words), kw, w_bits, a_bits,
+                  cfg.dk_bits);
   BismoProductCost c;
-  c.ops = static_cast<int64_t>(a_tiles.size()) * static_cast<int64_t>(w_tiles.size()) * kw *
-          w_bits * a_bits;
+  c.ops = CeilDiv(p.m, cfg.dm) * CeilDiv(p.n, cfg.dn) * kw * w_bits * a_bits;
   c.a_streams = a_streaming.cycles <= w_streaming.cycles;
   const DataflowResult& best = c.a_streams ? a_streaming : w_streaming;
   c.cycles = best.cycles;

@@ -26,22 +26,44 @@ struct BismoProduct {
   int64_t k = 1;
 };
 
-/// Cycles of one block in closed form. `x_rows` are the streaming chunk's tile
-/// heights, `y_rows` the resident chunk's; kw the number of K slices; bx, by the
-/// bit planes of the streaming and resident operands.
-int64_t BismoBlockCycles(const std::vector<int64_t>& x_rows, const std::vector<int64_t>& y_rows,
-                         int64_t kw, int64_t bx, int64_t by);
+/// A chunk: `tiles` consecutive tiles, each `rows` high except the last, which is
+/// `last` high (a partial tile at the end of an operand). Every chunk the greedy
+/// split makes has this form, which is what lets the model stay O(1) in the
+/// operand's size.
+struct BismoChunk {
+  int64_t tiles = 1;
+  int64_t rows = 1;
+  int64_t last = 1;
+  int64_t total_rows() const { return (tiles - 1) * rows + last; }
+  /// The tile heights, one entry per tile (for tests and the simulator).
+  std::vector<int64_t> Heights() const;
+};
 
-/// The same block simulated operation by operation (reference for tests; O(ops)).
+/// `count` identical chunks in a row.
+struct BismoChunkRun {
+  BismoChunk chunk;
+  int64_t count = 1;
+};
+
+/// Cuts an operand of `total_rows` rows into tiles of `tile` rows (the last one
+/// partial) and those greedily into chunks of at most `capacity_words` words, a tile
+/// costing height*kw*bits words; a tile larger than the capacity forms a chunk by
+/// itself. Returns the chunks in order as at most three runs, computed
+/// arithmetically (an operand of 2^40 rows costs nothing more than one of 40).
+std::vector<BismoChunkRun> BismoChunkRuns(int64_t total_rows, int64_t tile, int64_t kw,
+                                          int64_t bits, int64_t capacity_words);
+
+/// Cycles of one block in closed form, O(1). `x` is the streaming chunk, `y` the
+/// resident one; kw the number of K slices; bx, by the bit planes of the streaming
+/// and resident operands.
+int64_t BismoBlockCycles(const BismoChunk& x, const BismoChunk& y, int64_t kw, int64_t bx,
+                         int64_t by);
+
+/// The same block simulated operation by operation, for any tile heights (reference
+/// for tests; O(ops)).
 int64_t BismoBlockCyclesSimulated(const std::vector<int64_t>& x_rows,
                                   const std::vector<int64_t>& y_rows, int64_t kw, int64_t bx,
                                   int64_t by);
-
-/// Splits tiles (heights `rows`) greedily into chunks of at most `capacity_words`
-/// words, a tile costing rows*kw*bits words. A tile larger than the capacity on its
-/// own forms a chunk by itself.
-std::vector<std::vector<int64_t>> BismoChunks(const std::vector<int64_t>& rows, int64_t kw,
-                                              int64_t bits, int64_t capacity_words);
 
 /// Counts for one product under the faster dataflow.
 struct BismoProductCost {

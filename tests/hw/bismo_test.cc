@@ -55,14 +55,81 @@ TEST(BismoTest, CloudTotalsMatchPublishedSums) {
 
 TEST(BismoTest, ClosedFormEqualsOperationByOperationSimulation) {
   std::mt19937 rng(20190615);
-  auto draw = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto draw = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  auto chunk = [&] {
+    BismoChunk c;
+    c.tiles = draw(1, 6);
+    c.rows = draw(1, 16);
+    c.last = draw(1, c.rows);
+    return c;
+  };
   for (int trial = 0; trial < 4000; ++trial) {
-    std::vector<int64_t> x(static_cast<size_t>(draw(1, 5))), y(static_cast<size_t>(draw(1, 5)));
-    for (auto& r : x) r = draw(1, 16);
-    for (auto& r : y) r = draw(1, 16);
+    const BismoChunk x = chunk(), y = chunk();
     const int64_t kw = draw(1, 5), bx = draw(1, 8), by = draw(1, 8);
-    ASSERT_EQ(BismoBlockCycles(x, y, kw, bx, by), BismoBlockCyclesSimulated(x, y, kw, bx, by))
+    ASSERT_EQ(BismoBlockCycles(x, y, kw, bx, by),
+              BismoBlockCyclesSimulated(x.Heights(), y.Heights(), kw, bx, by))
         << "trial " << trial;
+  }
+}
+
+// The greedy split done tile by tile, as the model describes it.
+std::vector<std::vector<int64_t>> GreedyChunks(int64_t total_rows, int64_t tile, int64_t kw,
+                                               int64_t bits, int64_t capacity) {
+  std::vector<int64_t> tiles(static_cast<size_t>(total_rows / tile), tile);
+  if (total_rows % tile) tiles.push_back(total_rows % tile);
+  std::vector<std::vector<int64_t>> chunks;
+  int64_t used = 0;
+  for (int64_t r : tiles) {
+    const int64_t words = r * kw * bits;
+    if (chunks.empty() || used + words > capacity) {
+      chunks.emplace_back();
+      used = 0;
+    }
+    chunks.back().push_back(r);
+    used += words;
+  }
+  return chunks;
+}
+
+TEST(BismoTest, ChunkRunsEqualTheTileByTileGreedySplit) {
+  std::mt19937 rng(7);
+  auto draw = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  for (int trial = 0; trial < 20000; ++trial) {
+    const int64_t tile = draw(1, 16), kw = draw(1, 4), bits = draw(1, 8);
+    const int64_t total = draw(1, 40 * tile);
+    // Capacities around whole multiples of a tile, where the edge cases live.
+    const int64_t capacity =
+        trial % 2 ? draw(1, 12 * tile * kw * bits) : draw(0, 6) * tile * kw * bits + draw(0, 3);
+    if (capacity < 1) continue;
+    std::vector<std::vector<int64_t>> expanded;
+    for (const auto& run : BismoChunkRuns(total, tile, kw, bits, capacity)) {
+      ASSERT_GE(run.count, 1);
+      for (int64_t i = 0; i < run.count; ++i) expanded.push_back(run.chunk.Heights());
+    }
+    ASSERT_EQ(expanded, GreedyChunks(total, tile, kw, bits, capacity))
+        << "trial " << trial << ": rows " << total << ", tile " << tile << ", kw " << kw
+        << ", bits " << bits << ", capacity " << capacity;
+  }
+}
+
+TEST(BismoTest, HugeOperandsCostExactlyTheirMultipleWithoutMaterialisingTiles) {
+  // An operand of q whole chunks costs q times one chunk under either dataflow, so
+  // a product 2^30 times larger than a one-chunk product costs exactly 2^30 times
+  // as much. (Cutting the operand tile by tile would need 2^33 entries.)
+  const BismoConfig cfg;  // cloud: dm 16, 16,384 words of 256 bits
+  const int64_t kw = 2;   // k = 512
+  for (int bits : {1, 3, 8}) {
+    const int64_t chunk_rows = cfg.buffer_words / (cfg.dm * kw * bits) * cfg.dm;
+    const auto one = BismoEvaluateProduct(cfg, {chunk_rows, 64, 512}, bits, bits);
+    const int64_t q = int64_t{1} << 30;
+    const auto many = BismoEvaluateProduct(cfg, {chunk_rows * q, 64, 512}, bits, bits);
+    EXPECT_EQ(many.cycles, one.cycles * q) << bits;
+    EXPECT_EQ(many.ops, one.ops * q) << bits;
+    EXPECT_EQ(many.a_words_fetched + many.w_words_fetched,
+              (one.a_words_fetched + one.w_words_fetched) * q)
+        << bits;
   }
 }
 
@@ -86,13 +153,19 @@ TEST(BismoTest, WorkedExamplesFromTheModelDescription) {
 }
 
 TEST(BismoTest, ChunksAreGreedyInWholeTiles) {
-  // Tiles of 16 rows, kw 4, 8 bits: 512 words each; 1,000 words hold one tile.
-  const auto chunks = BismoChunks({16, 16, 16, 5}, 4, 8, 1100);
-  ASSERT_EQ(chunks.size(), 2u);
-  EXPECT_EQ(chunks[0], (std::vector<int64_t>{16, 16}));
-  EXPECT_EQ(chunks[1], (std::vector<int64_t>{16, 5}));
+  // Tiles of 16 rows, kw 4, 8 bits: 512 words each; 1,100 words hold two tiles,
+  // and the 5-row partial tile (160 words) joins the second chunk.
+  const auto runs = BismoChunkRuns(53, 16, 4, 8, 1100);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].chunk.Heights(), (std::vector<int64_t>{16, 16}));
+  EXPECT_EQ(runs[0].count, 1);
+  EXPECT_EQ(runs[1].chunk.Heights(), (std::vector<int64_t>{16, 5}));
+  EXPECT_EQ(runs[1].count, 1);
   // A tile larger than the buffer still forms a chunk of its own.
-  EXPECT_EQ(BismoChunks({16, 16}, 4, 8, 100).size(), 2u);
+  const auto alone = BismoChunkRuns(32, 16, 4, 8, 100);
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_EQ(alone[0].chunk.tiles, 1);
+  EXPECT_EQ(alone[0].count, 2);
 }
 
 TEST(BismoTest, PerChannelDepthwiseIsChannelsTimesOneChannel) {
