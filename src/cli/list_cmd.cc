@@ -7,6 +7,7 @@
 #include "graph/zoo.h"
 #include "hw/zoo.h"
 #include "train/model_io.h"
+#include "util/json.h"
 
 namespace haq::cli {
 
@@ -25,7 +26,8 @@ void RunList(const ListOptions& o) {
         const auto c = train::LoadCheckpoint(ckpt);
         weights = c.meta.contains("test_top1")
                       ? fmt::format("pretrained: {:.2f}% test top-1 ({})",
-                                    c.meta["test_top1"].get<double>(), ckpt)
+                                    util::JsonField<double>(c.meta, "test_top1", ckpt + ": meta"),
+                                    ckpt)
                       : fmt::format("pretrained ({})", ckpt);
       }
       // Shape-only zoo models are counted without building a network.

@@ -10,6 +10,8 @@
 #include "train/model_io.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/file.h"
+#include "util/json.h"
 
 namespace haq::cli {
 
@@ -46,6 +48,8 @@ nlohmann::json Recipe(const TrainCliOptions& o) {
 }
 
 void RunTrain(const TrainCliOptions& o) {
+  // Before any data is read or any epoch is trained.
+  util::CheckWritableDestination(o.out);
   const data::Dataset train_set = LoadDataset(o.data, /*train=*/true);
   const SplitData split = SplitTrainVal(train_set, o.data);
 
@@ -63,7 +67,12 @@ void RunTrain(const TrainCliOptions& o) {
   int64_t start_epoch = 0;
   if (o.resume && std::filesystem::exists(o.out)) {
     const train::Checkpoint c = train::LoadCheckpoint(o.out);
+    const std::string where = o.out + ": meta";
     const nlohmann::json old_recipe = c.meta.value("recipe", nlohmann::json::object());
+    if (!old_recipe.is_object()) {
+      throw util::InputError(
+          fmt::format("{}: recipe: expected an object, got {}", where, old_recipe.dump()));
+    }
     for (const auto& [key, value] : recipe.items()) {
       const nlohmann::json was = old_recipe.value(key, nlohmann::json());
       if (was != value) {
@@ -75,8 +84,15 @@ void RunTrain(const TrainCliOptions& o) {
     }
     m.net.LoadStateDict(c.model_state, o.out);
     sgd.LoadState(c.optimizer_state, o.out);
-    start_epoch = c.meta.value("epoch", int64_t{0});
+    start_epoch = util::JsonFieldOr<int64_t>(c.meta, "epoch", where, 0);
+    if (start_epoch < 0) {
+      throw util::InputError(fmt::format("{}: epoch: expected at least 0, got {}", where, start_epoch));
+    }
     history = c.meta.value("history", nlohmann::json::array());
+    if (!history.is_array()) {
+      throw util::InputError(
+          fmt::format("{}: history: expected an array, got {}", where, history.dump()));
+    }
     fmt::print("resuming {} after epoch {}\n", o.out, start_epoch);
   } else if (!o.resume && std::filesystem::exists(o.out)) {
     throw util::InputError(fmt::format(

@@ -6,6 +6,7 @@
 
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace haq::hw {
 
@@ -61,7 +62,7 @@ Policy UniformPolicy(const std::vector<LayerShape>& layers, int w_bits, int a_bi
 Policy ParsePolicy(const std::string& text, const std::string& source) {
   json doc;
   try {
-    doc = json::parse(text);
+    doc = json::parse(text, util::RejectDuplicateKeys(source));
   } catch (const json::parse_error& e) {
     const auto [line, col] = LineColumn(text, e.byte == 0 ? 0 : e.byte - 1);
     std::string what = e.what();

@@ -61,27 +61,6 @@ std::string RunReportData::Status() const {
 
 namespace {
 
-template <typename T>
-const char* Expected() {
-  if constexpr (std::is_same_v<T, bool>) return "true or false";
-  if constexpr (std::is_floating_point_v<T>) return "a number";
-  if constexpr (std::is_integral_v<T>) return "an integer";
-  return "a string";
-}
-
-template <typename T>
-T Field(const json& j, const char* key, const std::string& where) {
-  if (!j.is_object() || !j.contains(key)) {
-    throw util::InputError(fmt::format("{}: missing field '{}'", where, key));
-  }
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw util::InputError(fmt::format("{}: {}: expected {}, got {}", where, key, Expected<T>(),
-                                       j.at(key).dump()));
-  }
-}
-
 // A file of the run directory that must exist, with the message for when it does not.
 fs::path RequiredFile(const fs::path& dir, const char* name, const char* why) {
   const fs::path path = dir / name;
@@ -100,7 +79,7 @@ void LoadNetwork(const fs::path& dir, RunReportData& run) {
       dir, "network.json", fmt::format(kNewerRun, "the run's layer shapes").c_str());
   const json j = util::ReadJsonFile(path);
   const std::string where = path.string();
-  run.model = Field<std::string>(j, "model", where);
+  run.model = util::JsonField<std::string>(j, "model", where);
   if (!j.contains("layers")) throw util::InputError(fmt::format("{}: missing field 'layers'", where));
   if (!j["layers"].is_array() || j["layers"].empty()) {
     throw util::InputError(fmt::format("{}: layers: expected a non-empty array, got {}", where,
@@ -123,15 +102,15 @@ void LoadSettings(const fs::path& dir, RunReportData& run, search::EnvOptions& o
     throw util::InputError(fmt::format("{}: expected a JSON object, got {}", where,
                                        run.settings.type_name()));
   }
-  run.agent = Field<std::string>(run.settings, "agent", where);
-  run.budget_text = Field<std::string>(run.settings, "budget", where);
-  run.episodes_planned = Field<int64_t>(run.settings, "episodes", where);
+  run.agent = util::JsonField<std::string>(run.settings, "agent", where);
+  run.budget_text = util::JsonField<std::string>(run.settings, "budget", where);
+  run.episodes_planned = util::JsonField<int64_t>(run.settings, "episodes", where);
   if (run.agent == "uniform") run.episodes_planned = 1;  // the search runs one episode
-  options.b_min = Field<int>(run.settings, "b_min", where);
-  options.b_max = Field<int>(run.settings, "b_max", where);
-  options.pin_first = Field<bool>(run.settings, "pin_first", where);
-  options.pin_last = Field<bool>(run.settings, "pin_last", where);
-  const std::string quantizer = Field<std::string>(run.settings, "quantizer", where);
+  options.b_min = util::JsonField<int>(run.settings, "b_min", where);
+  options.b_max = util::JsonField<int>(run.settings, "b_max", where);
+  options.pin_first = util::JsonField<bool>(run.settings, "pin_first", where);
+  options.pin_last = util::JsonField<bool>(run.settings, "pin_last", where);
+  const std::string quantizer = util::JsonField<std::string>(run.settings, "quantizer", where);
   const search::Budget budget = search::ParseBudget(run.budget_text, where + ": budget");
   options.weights_only =
       quantizer == "kmeans" || (quantizer == "auto" && budget.metric == search::Metric::kSize);
@@ -148,9 +127,9 @@ void LoadSummary(const fs::path& dir, RunReportData& run) {
   for (size_t i = 0; i < j["rows"].size(); ++i) {
     const json& r = j["rows"][i];
     const std::string where = fmt::format("{}: rows[{}]", path.string(), i);
-    rows.push_back({Field<std::string>(r, "label", where), Field<double>(r, "cost", where),
-                    Field<double>(r, "cost_ratio", where), Field<double>(r, "test_top1", where),
-                    Field<double>(r, "test_top1_finetuned", where)});
+    rows.push_back({util::JsonField<std::string>(r, "label", where), util::JsonField<double>(r, "cost", where),
+                    util::JsonField<double>(r, "cost_ratio", where), util::JsonField<double>(r, "test_top1", where),
+                    util::JsonField<double>(r, "test_top1_finetuned", where)});
   }
   run.summary = std::move(rows);
 }

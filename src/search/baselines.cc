@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <sstream>
 
 #include "search/ddpg.h"
@@ -31,10 +32,12 @@ void UniformAgent::Save(const std::string& path) const {
 }
 
 void UniformAgent::Load(const std::string& path) {
-  const std::string body = Body(path, kUniformHeader);
+  std::string body = Body(path, kUniformHeader);
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.pop_back();
   char* end = nullptr;
   const double a = std::strtod(body.c_str(), &end);
-  if (end == body.c_str() || a < 0 || a > 1) {
+  // The whole body must be the number; NaN fails both comparisons.
+  if (body.empty() || *end != '\0' || !(a >= 0 && a <= 1)) {
     throw util::InputError(fmt::format("{}: expected an action in [0, 1], got '{}'", path, body));
   }
   action_ = a;

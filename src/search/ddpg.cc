@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "util/error.h"
+#include "util/file.h"
 
 namespace haq::search {
 
@@ -507,9 +508,19 @@ void Ddpg::Load(const std::string& path) {
   auto fresh = std::make_unique<Impl>(impl_->opt);
   Impl& m = *fresh;
   try {
+    // The largest save these options can produce, with room to spare: networks,
+    // targets and Adam moments (a few MB at 300 hidden), plus the replay buffer at
+    // 8 bytes a value. A bigger file is not one of ours; don't read it whole.
+    const auto hidden = static_cast<std::uintmax_t>(m.opt.hidden);
+    const auto dim = static_cast<std::uintmax_t>(m.opt.state_dim);
+    const std::uintmax_t params = (dim + 1) * hidden + (hidden + 1) * hidden + hidden + 1;
+    const std::uintmax_t limit = (std::uintmax_t{64} << 20) + 2 * 4 * 8 * params +
+                                 2 * 8 * static_cast<std::uintmax_t>(m.opt.replay_capacity) *
+                                     (2 * dim + 4);
+    std::istringstream bytes(util::ReadFile(path, limit));
     torch::serialize::InputArchive ar;
     try {
-      ar.load_from(path);
+      ar.load_from(bytes);
     } catch (const std::exception& e) {
       throw util::InputError(
           fmt::format("{}: cannot read a DDPG agent save: {}", path, e.what()));
@@ -564,6 +575,8 @@ void Ddpg::Load(const std::string& path) {
     m.update_seconds = ReadDouble(ar, "update_seconds", path);
   } catch (const util::InputError&) {
     throw;
+  } catch (const util::IoError& e) {  // missing or unreadable: the run directory is damaged
+    throw util::InputError(e.what());
   } catch (const std::exception& e) {
     throw util::InputError(fmt::format("{}: corrupt DDPG agent save: {}", path, e.what()));
   }

@@ -23,23 +23,6 @@ double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-template <typename T>
-T Get(const json& j, const char* key, const std::string& where) {
-  if (!j.is_object() || !j.contains(key)) {
-    throw util::InputError(fmt::format("{}: missing field '{}'", where, key));
-  }
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw util::InputError(fmt::format("{}: field '{}': expected {}, got {}", where, key,
-                                       std::is_same_v<T, bool>          ? "true or false"
-                                       : std::is_floating_point_v<T>   ? "a number"
-                                       : std::is_integral_v<T>         ? "an integer"
-                                                                       : "a string",
-                                       j.at(key).type_name()));
-  }
-}
-
 std::string AgentFile(int64_t episodes_done) { return fmt::format("agent-{:06d}.bin", episodes_done); }
 
 // The committed episodes of `dir`: log.jsonl cut to state.json's count.
@@ -109,14 +92,14 @@ json RecordToJson(const EpisodeRecord& r) {
 
 EpisodeRecord RecordFromJson(const json& j, const std::string& where) {
   EpisodeRecord r;
-  r.episode = Get<int64_t>(j, "episode", where);
-  r.cost = Get<double>(j, "cost", where);
-  r.cost_ratio = Get<double>(j, "cost_ratio", where);
-  r.walled = Get<bool>(j, "walled", where);
-  r.accuracy = Get<double>(j, "accuracy", where);
-  r.reward = Get<double>(j, "reward", where);
-  r.best_episode = Get<int64_t>(j, "best_episode", where);
-  r.seconds = Get<double>(j, "seconds", where);
+  r.episode = util::JsonField<int64_t>(j, "episode", where);
+  r.cost = util::JsonField<double>(j, "cost", where);
+  r.cost_ratio = util::JsonField<double>(j, "cost_ratio", where);
+  r.walled = util::JsonField<bool>(j, "walled", where);
+  r.accuracy = util::JsonField<double>(j, "accuracy", where);
+  r.reward = util::JsonField<double>(j, "reward", where);
+  r.best_episode = util::JsonField<int64_t>(j, "best_episode", where);
+  r.seconds = util::JsonField<double>(j, "seconds", where);
   if (!j.contains("policy")) throw util::InputError(fmt::format("{}: missing field 'policy'", where));
   r.policy = hw::ParsePolicy(j["policy"].dump(), where + ": policy");
   if (j.contains("timing") && j["timing"].is_object()) {
@@ -140,12 +123,12 @@ SearchResult ReadRun(const fs::path& dir) {
   }
   const json state = util::ReadJsonFile(state_path);
   const std::string where = state_path.string();
-  if (Get<std::string>(state, "format", where) != kStateFormat) {
+  if (util::JsonField<std::string>(state, "format", where) != kStateFormat) {
     throw util::InputError(fmt::format("{}: format: expected '{}', got '{}'", where, kStateFormat,
                                        state["format"].dump()));
   }
   SearchResult r;
-  r.log = ReadLog(dir, Get<int64_t>(state, "episodes_done", where));
+  r.log = ReadLog(dir, util::JsonField<int64_t>(state, "episodes_done", where));
   // The log must be one run's: episodes in order, one policy length, and the best
   // so far always an earlier (or this) episode.
   const std::string log_path = (dir / "log.jsonl").string();
@@ -210,7 +193,7 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
     CheckSameSettings(util::ReadJsonFile(settings_path), cfg.settings, settings_path);
     if (fs::exists(state_path)) {
       result = ReadRun(dir);
-      agent_file = Get<std::string>(util::ReadJsonFile(state_path), "agent_file", state_path.string());
+      agent_file = util::JsonField<std::string>(util::ReadJsonFile(state_path), "agent_file", state_path.string());
       // Only the run's own agent saves: a bare "agent-NNNNNN.bin" name in this directory.
       if (!agent_file.starts_with("agent-") || !agent_file.ends_with(".bin") ||
           agent_file.find('/') != std::string::npos || agent_file.find("..") != std::string::npos) {

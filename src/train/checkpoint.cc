@@ -76,6 +76,11 @@ Checkpoint LoadCheckpoint(const std::filesystem::path& path) {
   Checkpoint c;
   c.model = string_entry("model_name");
   c.meta = util::ParseJson(string_entry("meta"), where + ": meta");
+  if (c.meta.is_null()) c.meta = nlohmann::json::object();
+  if (!c.meta.is_object()) {
+    throw util::InputError(
+        fmt::format("{}: meta: expected a JSON object, got {}", where, c.meta.type_name()));
+  }
   c.model_state = FromDict(get("model"), where + ": model");
   c.optimizer_state = FromDict(get("optimizer"), where + ": optimizer");
   return c;

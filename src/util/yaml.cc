@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -48,7 +49,14 @@ YamlMap::YamlMap(const YAML::Node& node, std::string source, std::string path)
                                    source_, kv.first.Mark().line + 1,
                                    path_.empty() ? "document" : path_, DescribeYaml(kv.first)));
     }
-    keys_.push_back(kv.first.as<std::string>());
+    const std::string key = kv.first.as<std::string>();
+    if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) {
+      // yaml-cpp keeps both entries and lookups see the first: say so rather than
+      // silently ignoring the second.
+      throw InputError(fmt::format("{}:{}: {}: key given twice (first at line {})", source_,
+                                   kv.first.Mark().line + 1, KeyPath(key), Line(key)));
+    }
+    keys_.push_back(key);
   }
 }
 

@@ -1,7 +1,12 @@
 // `haq train` and `haq eval` end to end on a small slice of Fashion-MNIST.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <regex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "test_util.h"
 #include "train/checkpoint.h"
@@ -56,6 +61,45 @@ TEST(TrainCliTest, TrainsCheckpointsResumesAndEvaluates) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.out.find("resuming t.pt after epoch 1"), std::string::npos) << resumed.out;
   EXPECT_NEAR(ParseTop1(resumed.out, "test top-1 "), test_top1, 0.005);
+
+  // A checkpoint whose training record is damaged: exact messages, nothing trained.
+  struct Damage {
+    const char* field;
+    nlohmann::json value;
+    std::string message;
+  };
+  const std::vector<Damage> damages = {
+      {"epoch", "3", "haq: error: t.pt: meta: epoch: expected an integer, got \"3\"\n"},
+      {"epoch", 1.5, "haq: error: t.pt: meta: epoch: expected an integer, got 1.5\n"},
+      {"epoch", -1, "haq: error: t.pt: meta: epoch: expected at least 0, got -1\n"},
+      {"history", 7, "haq: error: t.pt: meta: history: expected an array, got 7\n"},
+  };
+  for (const auto& d : damages) {
+    train::Checkpoint bad = train::LoadCheckpoint(dir / "t.pt");
+    bad.meta[d.field] = d.value;
+    train::SaveCheckpoint(bad, dir / "t.pt");
+    const auto r = RunHaq(std::string(kQuick) + " --epochs 1 --resume", dir.path());
+    EXPECT_EQ(r.exit_code, 1) << d.field;
+    EXPECT_EQ(r.err, d.message);
+    bad.meta = c.meta;
+    train::SaveCheckpoint(bad, dir / "t.pt");
+  }
+  train::Checkpoint bad = train::LoadCheckpoint(dir / "t.pt");
+  bad.meta["recipe"] = "fast";
+  train::SaveCheckpoint(bad, dir / "t.pt");
+  const auto recipe = RunHaq(std::string(kQuick) + " --epochs 1 --resume", dir.path());
+  EXPECT_EQ(recipe.exit_code, 1);
+  EXPECT_EQ(recipe.err, "haq: error: t.pt: meta: recipe: expected an object, got \"fast\"\n");
+}
+
+TEST(TrainCliTest, UnwritableOutIsReportedBeforeTraining) {
+  test::TempDir dir;
+  const auto r = RunHaq(
+      "train --model resnet20_fmnist --epochs 1 --out missing/t.pt", dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("haq: error: missing/t.pt: cannot write: ", 0), 0u) << r.err;
+  EXPECT_EQ(r.out, "");  // no "training ..." line: it stopped before loading data
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
 TEST(EvalCliTest, ModelAndDataMustAgree) {

@@ -65,6 +65,18 @@ TEST(PolicyTest, MalformedJson) {
             "literal; expected ']'");
 }
 
+TEST(PolicyTest, KeysGivenTwiceAreRefused) {
+  // nlohmann would keep the last value silently.
+  EXPECT_EQ(ParseError(R"({"layers": [[8, 8]], "layers": [[4, 4]]})"),
+            "p.json: layers: key given twice in one object");
+  EXPECT_EQ(ParseError(R"({"layers": [{"name": "a", "w_bits": 8, "w_bits": 4, "a_bits": 8}]})"),
+            "p.json: w_bits: key given twice in one object");
+  // The same key in two different objects is fine.
+  EXPECT_EQ(ParseError(R"({"layers": [{"name": "a", "w_bits": 8, "a_bits": 8},
+                                      {"name": "b", "w_bits": 8, "a_bits": 8}]})"),
+            "(no error)");
+}
+
 TEST(PolicyTest, BitsOutsideRange) {
   EXPECT_EQ(ParseError("[[8,8],[9,8]]"), "p.json: [1][0] (w_bits): expected an integer in 1..8, got 9");
   EXPECT_EQ(ParseError("[[0,8]]"), "p.json: [0][0] (w_bits): expected an integer in 1..8, got 0");

@@ -177,6 +177,15 @@ TEST(SpecTest, KeysMustBePlainNames) {
             "spec.yaml:1: document: expected keys that are plain names, got a sequence");
 }
 
+TEST(SpecTest, KeysGivenTwiceAreRefused) {
+  // yaml-cpp keeps both entries and a lookup sees the first; the spec refuses both.
+  EXPECT_EQ(ParseError(Replace(kBismo, "batch: 4\n", "batch: 4\nbatch: 8\n")),
+            "spec.yaml:6: batch: key given twice (first at line 5)");
+  EXPECT_EQ(ParseError(Replace(kBismo, "  buffer_words: 2048\n",
+                               "  buffer_words: 2048\n  array_rows: 16\n")),
+            "spec.yaml:11: bismo.array_rows: key given twice (first at line 7)");
+}
+
 TEST(SpecTest, UserFileRoundTripsThroughLoadHardware) {
   test::TempDir dir;
   const auto path = dir.Write("accel.yaml", kBismo);

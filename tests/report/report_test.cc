@@ -394,7 +394,7 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
          log.replace(at, 11, "\"accuracy\":\"high\",\"x\":");
          util::WriteFileAtomic(d / "log.jsonl", log);
        },
-       "report run", "haq: error: run/log.jsonl:2: field 'accuracy': expected a number, got string\n"},
+       "report run", "haq: error: run/log.jsonl:2: accuracy: expected a number, got \"high\"\n"},
       {"no state.json", [](const fs::path& d) { fs::remove(d / "state.json"); }, "report run",
        "haq: error: run/state.json: missing: no episode of this run was committed, nothing to "
        "report\n"},

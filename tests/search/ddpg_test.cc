@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -312,6 +313,13 @@ TEST(DdpgSaveLoad, LoadedAgentContinuesBitForBit) {
   ExpectInputErrorContaining([&] { b.Load(garbage); }, {garbage});
   const std::string missing = (dir / "missing.pt").string();
   ExpectInputErrorContaining([&] { b.Load(missing); }, {missing});
+  // A file far larger than any save of these options is refused before reading (a
+  // sparse 64 GiB file: nothing is allocated or read).
+  const std::filesystem::path huge = dir / "huge.pt";
+  dir.Write("huge.pt", "");
+  std::filesystem::resize_file(huge, std::uintmax_t{64} << 30);
+  ExpectInputErrorContaining([&] { b.Load(huge.string()); },
+                             {huge.string(), "file is 68719476736 bytes, more than the limit"});
   EXPECT_EQ(b.ActorOutput(FixedState(0.3f)), before);
 }
 

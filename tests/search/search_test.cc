@@ -244,4 +244,25 @@ TEST(SearchTest, RunDirectoriesAreCheckedBeforeWork) {
 }
 
 }  // namespace
+TEST(SearchTest, UniformAgentSavesRoundTripAndRefuseActionsOutsideTheUnitInterval) {
+  test::TempDir dir;
+  UniformAgent a(0.3125);
+  const std::string path = (dir / "agent-000001.bin").string();
+  a.Save(path);
+  UniformAgent b(0.9);
+  b.Load(path);
+  EXPECT_EQ(b.Act({}), 0.3125);
+  for (const char* bad : {"nan", "-0.5", "1.5", "inf", "x"}) {
+    dir.Write("bad.bin", std::string("haq-uniform-agent-1\n") + bad + "\n");
+    try {
+      b.Load((dir / "bad.bin").string());
+      ADD_FAILURE() << bad << ": no error";
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(std::string(e.what()), (dir / "bad.bin").string() +
+                                           ": expected an action in [0, 1], got '" + bad + "'");
+    }
+    EXPECT_EQ(b.Act({}), 0.3125) << bad;  // unchanged
+  }
+}
+
 }  // namespace haq::search

@@ -185,6 +185,18 @@ TEST(CheckpointTest, CorruptFilesAreNamed) {
   } catch (const util::InputError& e) {
     EXPECT_EQ(std::string(e.what()), q.string() + ": not a haq checkpoint (no top-level dict)");
   }
+  // Ours, but its meta is not an object.
+  Checkpoint c;
+  c.model = "resnet20_fmnist";
+  c.meta = nlohmann::json::array({1, 2});
+  SaveCheckpoint(c, dir / "meta.pt");
+  try {
+    LoadCheckpoint(dir / "meta.pt");
+    FAIL() << "no error";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              (dir / "meta.pt").string() + ": meta: expected a JSON object, got array");
+  }
 }
 
 TEST(CheckpointTest, LoadStateDictChecksNamesAndShapes) {
