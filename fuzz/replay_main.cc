@@ -56,7 +56,9 @@ void RunOne(const std::string& name, const std::string& bytes) {
 }
 
 std::string Mutate(const std::vector<std::string>& seeds, std::mt19937_64& rng, size_t max_len) {
-  auto pick = [&](size_t n) { return n == 0 ? size_t{0} : std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  auto pick = [&](size_t n) {
+    return n == 0 ? size_t{0} : std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+  };
   std::string s = seeds[pick(seeds.size())];
   static const int64_t kInteresting[] = {0, 1, -1, 0x7f, 0x80, 0xff, 0x7fff, 0xffff,
                                          0x7fffffff, INT64_MIN, INT64_MAX, 1 << 16, 1 << 24};

@@ -86,7 +86,8 @@ void RunTrain(const TrainCliOptions& o) {
     sgd.LoadState(c.optimizer_state, o.out);
     start_epoch = util::JsonFieldOr<int64_t>(c.meta, "epoch", where, 0);
     if (start_epoch < 0) {
-      throw util::InputError(fmt::format("{}: epoch: expected at least 0, got {}", where, start_epoch));
+      throw util::InputError(
+          fmt::format("{}: epoch: expected at least 0, got {}", where, start_epoch));
     }
     history = c.meta.value("history", nlohmann::json::array());
     if (!history.is_array()) {

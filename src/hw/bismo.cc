@@ -62,7 +62,7 @@ std::vector<BismoChunkRun> BismoChunkRuns(int64_t total_rows, int64_t tile, int6
   const int64_t tile_words = tile * kw * bits;
   // Whole tiles per chunk: as many as fit, and at least one.
   const int64_t per_chunk = std::max<int64_t>(1, capacity_words / tile_words);
-  int64_t full_chunks = full_tiles / per_chunk;
+  const int64_t full_chunks = full_tiles / per_chunk;
   const int64_t leftover = full_tiles % per_chunk;
   std::vector<BismoChunkRun> runs;
   auto add = [&](int64_t tiles, int64_t last, int64_t count) {

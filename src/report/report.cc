@@ -127,8 +127,10 @@ void LoadSummary(const fs::path& dir, RunReportData& run) {
   for (size_t i = 0; i < j["rows"].size(); ++i) {
     const json& r = j["rows"][i];
     const std::string where = fmt::format("{}: rows[{}]", path.string(), i);
-    rows.push_back({util::JsonField<std::string>(r, "label", where), util::JsonField<double>(r, "cost", where),
-                    util::JsonField<double>(r, "cost_ratio", where), util::JsonField<double>(r, "test_top1", where),
+    rows.push_back({util::JsonField<std::string>(r, "label", where),
+                    util::JsonField<double>(r, "cost", where),
+                    util::JsonField<double>(r, "cost_ratio", where),
+                    util::JsonField<double>(r, "test_top1", where),
                     util::JsonField<double>(r, "test_top1_finetuned", where)});
   }
   run.summary = std::move(rows);

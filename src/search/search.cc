@@ -193,7 +193,8 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
     CheckSameSettings(util::ReadJsonFile(settings_path), cfg.settings, settings_path);
     if (fs::exists(state_path)) {
       result = ReadRun(dir);
-      agent_file = util::JsonField<std::string>(util::ReadJsonFile(state_path), "agent_file", state_path.string());
+      agent_file = util::JsonField<std::string>(util::ReadJsonFile(state_path), "agent_file",
+                                                state_path.string());
       // Only the run's own agent saves: a bare "agent-NNNNNN.bin" name in this directory.
       if (!agent_file.starts_with("agent-") || !agent_file.ends_with(".bin") ||
           agent_file.find('/') != std::string::npos || agent_file.find("..") != std::string::npos) {

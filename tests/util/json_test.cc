@@ -55,7 +55,8 @@ TEST(JsonTest, TypedFieldsAreExactAboutTypeAndRange) {
   EXPECT_EQ(JsonField<std::string>(j, "s", "f"), "x");
   EXPECT_TRUE(JsonField<bool>(j, "b", "f"));
   EXPECT_EQ(JsonField<int>(j, "neg", "f"), -3);
-  EXPECT_EQ(ErrorOf([&] { JsonField<int64_t>(j, "f", "f"); }), "f: f: expected an integer, got 1.5");
+  EXPECT_EQ(ErrorOf([&] { JsonField<int64_t>(j, "f", "f"); }),
+            "f: f: expected an integer, got 1.5");
   EXPECT_EQ(ErrorOf([&] { JsonField<int64_t>(j, "big", "f"); }),
             "f: big: expected an integer, got 9223372036854775808");
   EXPECT_EQ(ErrorOf([&] { JsonField<int>(j, "wide", "f"); }),
