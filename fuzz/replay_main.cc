@@ -9,7 +9,8 @@
 // duplicated spans, splices of two inputs, truncation), each fed once. A target
 // aborts on anything but the expected InputError/IoError (fuzz_util.h), so any
 // crash fails the test; the input being run is then named on stderr and kept in
-// ./replay-crash-input (in the test's build directory). Deterministic: same seed, same inputs.
+// ./replay-crash-input (the test's build directory). Deterministic: same seed,
+// same inputs.
 #include <unistd.h>
 
 #include <algorithm>
