@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "util/error.h"
+
 namespace haq::test {
 
 namespace fs = std::filesystem;
@@ -64,6 +66,15 @@ std::string ListDir(const fs::path& dir) {
   std::string s;
   for (const auto& n : names) s += n + "\n";
   return s;
+}
+
+std::string InputErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const util::InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace haq::test

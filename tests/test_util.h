@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: paths, temporary directories, running the haq binary.
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace haq::test {
@@ -35,5 +36,9 @@ RunResult RunHaq(const std::string& args, const std::filesystem::path& cwd = {})
 
 /// Files (relative names) in `dir`, sorted; for "nothing half-written" checks.
 std::string ListDir(const std::filesystem::path& dir);
+
+/// The message of the util::InputError that `f` throws, or "(no error)" (any other
+/// exception propagates and fails the test).
+std::string InputErrorOf(const std::function<void()>& f);
 
 }  // namespace haq::test

@@ -158,14 +158,11 @@ int64_t BismoBlockCyclesSimulated(const std::vector<int64_t>& x_rows,
 BismoProductCost BismoEvaluateProduct(const BismoConfig& cfg, const BismoProduct& p, int w_bits,
                                       int a_bits) {
   const int64_t kw = CeilDiv(p.k, cfg.dk_bits);
-  const DataflowResult a_streaming =
-      RunDataflow(BismoChunkRuns(p.m, cfg.dm, kw, a_bits, cfg.buffer_words),
-                  BismoChunkRuns(p.n, cfg.dn, kw, w_bits, cfg.buffer_words), kw, a_bits, w_bits,
-                  cfg.dk_bits);
-  const DataflowResult w_streaming =
-      RunDataflow(BismoChunkRuns(p.n, cfg.dn, kw, w_bits, cfg.buffer_words),
-                  BismoChunkRuns(p.m, cfg.dm, kw, a_bits, cfg.buffer_words), kw, w_bits, a_bits,
-                  cfg.dk_bits);
+  // An operand is chunked the same way whether it streams or stays resident.
+  const auto a_runs = BismoChunkRuns(p.m, cfg.dm, kw, a_bits, cfg.buffer_words);
+  const auto w_runs = BismoChunkRuns(p.n, cfg.dn, kw, w_bits, cfg.buffer_words);
+  const DataflowResult a_streaming = RunDataflow(a_runs, w_runs, kw, a_bits, w_bits, cfg.dk_bits);
+  const DataflowResult w_streaming = RunDataflow(w_runs, a_runs, kw, w_bits, a_bits, cfg.dk_bits);
   BismoProductCost c;
   c.ops = CeilDiv(p.m, cfg.dm) * CeilDiv(p.n, cfg.dn) * kw * w_bits * a_bits;
   c.a_streams = a_streaming.cycles <= w_streaming.cycles;

@@ -9,19 +9,11 @@
 #include "hw/layer_shape.h"
 #include "hw/spec.h"
 #include "hw/zoo.h"
+#include "test_util.h"
 #include "util/error.h"
 
 namespace haq::hw {
 namespace {
-
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const util::InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 LayerShape Conv(int64_t cin, int64_t cout, int64_t k, int64_t hw, int64_t batch) {
   LayerShape s;
@@ -35,13 +27,13 @@ LayerShape Conv(int64_t cin, int64_t cout, int64_t k, int64_t hw, int64_t batch)
 }
 
 TEST(LayerShapeTest, GuardsRefuseShapesWhoseCostsCouldOverflow) {
-  EXPECT_EQ(ErrorOf([] { Validate(Conv(1 << 20, 1 << 20, 7, 1, 1)); }),
+  EXPECT_EQ(test::InputErrorOf([] { Validate(Conv(1 << 20, 1 << 20, 7, 1, 1)); }),
             "layer 'big': weights: expected at most 2^36, got more (7x7 s1 1048576->1048576 1x1)");
-  EXPECT_EQ(ErrorOf([] { Validate(Conv(512, 512, 3, 4096, 64)); }),
+  EXPECT_EQ(test::InputErrorOf([] { Validate(Conv(512, 512, 3, 4096, 64)); }),
             "layer 'big': multiply-accumulates x batch: expected at most 2^44, got more "
             "(3x3 s1 512->512 4096x4096)");
   // Products that wrap around int64 are caught, not wrapped.
-  EXPECT_EQ(ErrorOf([] { Validate(Conv(1, 1, 1, int64_t{1} << 32, int64_t{1} << 40)); }),
+  EXPECT_EQ(test::InputErrorOf([] { Validate(Conv(1, 1, 1, int64_t{1} << 32, int64_t{1} << 40)); }),
             "layer 'big': multiply-accumulates x batch: expected at most 2^44, got more "
             "(1x1 s1 1->1 4294967296x4294967296)");
   // The largest real workloads pass: ResNet-50 at batch 256 on every model.
@@ -51,12 +43,12 @@ TEST(LayerShapeTest, GuardsRefuseShapesWhoseCostsCouldOverflow) {
     const auto model = MakeCostModel(BuiltinHardware(name));
     for (const auto& l : layers) EXPECT_GT(model->Evaluate(l, 8, 8).cycles, 0) << name << l.name;
   }
-  EXPECT_EQ(ErrorOf([] {
+  EXPECT_EQ(test::InputErrorOf([] {
               const auto model = MakeCostModel(BuiltinHardware("bismo-edge"));
               model->Evaluate(Conv(1 << 20, 1 << 20, 7, 1, 1), 8, 8);
             }),
             "layer 'big': weights: expected at most 2^36, got more (7x7 s1 1048576->1048576 1x1)");
-  EXPECT_EQ(ErrorOf([] {
+  EXPECT_EQ(test::InputErrorOf([] {
               CheckLayerCount(std::vector<LayerShape>(kMaxLayers + 1, Conv(1, 1, 1, 1, 1)), "m");
             }),
             "m: expected 1 to 16384 quantizable layers, got 16385");
@@ -80,7 +72,7 @@ TEST(LayerShapeTest, JsonRoundTripAndExactErrors) {
     } else {
       bad[1][key] = value;
     }
-    return ErrorOf([&] { ShapesFromJson(bad, "n.json"); });
+    return test::InputErrorOf([&] { ShapesFromJson(bad, "n.json"); });
   };
   EXPECT_EQ(with("kind", "pool"),
             "n.json: layers[1].kind: expected \"conv\", \"depthwise\" or \"fc\", got \"pool\"");
@@ -89,7 +81,7 @@ TEST(LayerShapeTest, JsonRoundTripAndExactErrors) {
   EXPECT_EQ(with("out_channels", 0),
             "n.json: layers[1]: layer 'features.1.conv.0.0': out_channels: expected an integer >= "
             "1, got 0");
-  EXPECT_EQ(ErrorOf([] { ShapesFromJson(nlohmann::json::object(), "n.json"); }),
+  EXPECT_EQ(test::InputErrorOf([] { ShapesFromJson(nlohmann::json::object(), "n.json"); }),
             "n.json: layers: expected an array of 1 to 16384 layers, got object");
 }
 
