@@ -44,6 +44,7 @@ struct SearchCliOptions {
   bool pin_first = true;
   bool pin_last = true;
   bool budget_state = false;
+  double sigma_decay = 0.99;
   int64_t finetune_steps = 0;
   double finetune_lr = 1e-3;
   int64_t reward_images = 2000;
@@ -71,6 +72,7 @@ json Settings(const SearchCliOptions& o) {
           {"pin_first", o.pin_first},
           {"pin_last", o.pin_last},
           {"budget_state", o.budget_state},
+          {"sigma_decay", o.sigma_decay},
           {"finetune_steps", o.finetune_steps},
           {"finetune_lr", o.finetune_lr},
           {"reward_images", o.reward_images},
@@ -133,6 +135,7 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
   CheckRange<int64_t>(path, "validation", o.data.val, 0, kHuge);
   CheckRange(path, "finetune_lr", o.finetune_lr, 1e-30, 1e30);
   CheckRange(path, "final_finetune_lr", o.final_lr, 1e-30, 1e30);
+  CheckRange(path, "sigma_decay", o.sigma_decay, 1e-6, 1.0);
 }
 
 // The options a run directory was started with.
@@ -150,6 +153,8 @@ SearchCliOptions FromSettings(const json& s, const fs::path& path) {
   Take(s, "pin_first", o.pin_first, path);
   Take(s, "pin_last", o.pin_last, path);
   Take(s, "budget_state", o.budget_state, path);
+  // Runs started before --sigma-decay existed all used HAQ's 0.99.
+  if (s.contains("sigma_decay")) Take(s, "sigma_decay", o.sigma_decay, path);
   Take(s, "finetune_steps", o.finetune_steps, path);
   Take(s, "finetune_lr", o.finetune_lr, path);
   Take(s, "reward_images", o.reward_images, path);
@@ -195,6 +200,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
         {"--model", "model"}, {"--hw", "hardware"}, {"--budget", "budget"},
         {"--agent", "agent"}, {"--quantizer", "quantizer"}, {"--warmup", "warmup"},
         {"--b-min", "b_min"}, {"--b-max", "b_max"}, {"--budget-state", "budget_state"},
+        {"--sigma-decay", "sigma_decay"},
         {"--finetune-steps", "finetune_steps"},
         {"--finetune-lr", "finetune_lr"}, {"--reward-images", "reward_images"},
         {"--tune-images", "tune_images"}, {"--calib-batches", "calib_batches"},
@@ -281,6 +287,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   if (o.agent == "ddpg") {
     search::DdpgOptions d;
     d.warmup_episodes = o.warmup;
+    d.sigma_decay = o.sigma_decay;
     d.replay_capacity = 128 * env.num_steps();
     d.state_dim = static_cast<int>(env.state_dim());
     d.seed = o.seed;
@@ -441,6 +448,9 @@ Action RegisterSearch(CLI::App& app) {
   app.add_flag("--budget-state", o->budget_state,
                "Beyond HAQ: two more state features showing how much budget the choices so far "
                "commit");
+  app.add_option("--sigma-decay", o->sigma_decay,
+                 "DDPG exploration: sigma = 0.5 x DECAY^(episode - warmup) (HAQ: 0.99)")
+      ->check(CLI::Range(1e-6, 1.0));
   app.add_option("--finetune-steps", o->finetune_steps,
                  "Fine-tune steps (batch 64) per episode before measuring the reward (0: none)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));

@@ -73,6 +73,17 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   EXPECT_NE(eval.out.find(fmt::format("latency {:.4f} ms", logged_ms)), std::string::npos)
       << eval.out << logged_ms;
 
+  // A flag that contradicts the run is refused before any work.
+  {
+    const std::string before = test::ListDir(dir / "run");
+    const auto res = RunHaq("search --resume run --sigma-decay 0.995", dir.path());
+    EXPECT_EQ(res.exit_code, 1) << res.out;
+    EXPECT_EQ(res.err,
+              "haq: error: --resume: run/settings.json: the run was started with --sigma-decay "
+              "0.99, this command gives 0.995; drop the flag or start a new run\n");
+    EXPECT_EQ(test::ListDir(dir / "run"), before);
+  }
+
   // Corrupted copies of the run: `--resume` names the file, the field and what it
   // found, exits 1 and changes nothing.
   auto corrupt = [&](const std::string& name, const std::string& file, const std::string& from,
@@ -94,6 +105,12 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
           "c2/settings.json: setting 'reward_images': expected 1..1099511627776, got -3");
   corrupt("c3", "state.json", "\"agent_file\": \"agent-000003.bin\"", "\"agent_file\": \"../x.bin\"",
           "c3/state.json: agent_file: expected a name agent-NNNNNN.bin, got \"../x.bin\"");
+  corrupt("c5", "settings.json", "\"sigma_decay\": 0.99", "\"sigma_decay\": 0.0",
+          "c5/settings.json: setting 'sigma_decay': expected 1e-06..1, got 0");
+  corrupt("c6", "settings.json", "\"b_min\": 2,", "",
+          "c6/settings.json: missing setting 'b_min'");
+  corrupt("c7", "settings.json", "\"b_min\": 2", "\"b_min\": \"x\"",
+          "c7/settings.json: setting 'b_min': unexpected value \"x\"");
   corrupt("c4", "log.jsonl", "\"episode\":1,", "\"episode\":5,",
           "c4/log.jsonl: line 2: expected episode 1 with best_episode in 0..1 and 29 layers, got "
           "episode 5");

@@ -1,8 +1,8 @@
 // The search loop on a synthetic environment whose accuracy oracle is a known
 // function of the bits, so the optimum under the budget is found exactly by dynamic
-// programming: DDPG reaches it within 1% of its reward; every episode ends within
-// budget; a run interrupted and resumed at several points writes the same log and
-// best policy as an uninterrupted one.
+// programming: DDPG reaches it within 1% of its reward (on at least 6 of 8 seeds);
+// every episode ends within budget; a run interrupted and resumed at several points
+// writes the same log and best policy as an uninterrupted one.
 #include "search/search.h"
 
 #include <gtest/gtest.h>
@@ -79,10 +79,11 @@ double OptimalReward(const QuantEnv& env) {
   return 0.1 * -best.back();
 }
 
-QuantEnv SizeEnv() {
+QuantEnv SizeEnv(bool budget_features = false) {
   EnvOptions o;
   o.weights_only = true;
   o.pin_first = o.pin_last = false;
+  o.budget_features = budget_features;
   return QuantEnv(Layers(), hw::CostTable{}, ParseBudget("size=0.5"), o);
 }
 
@@ -112,31 +113,43 @@ DdpgOptions AgentOptions(const QuantEnv& env, uint64_t seed) {
   return d;
 }
 
-// HAQ's DDPG (paper hyperparameters) against the exact optimum. Measured here
-// (300 episodes): 2.2-2.6% from the optimum's reward (0.07-0.09 points of
-// accuracy), against 6.5-22% for random search with the same episodes. The issue's
-// 1% is not reached: the wall cuts bits from the last layers according to choices
-// the state does not show, so the critic sees those cuts as noise (see
-// EnvOptions::budget_features and docs/SEARCH.md).
-TEST(SearchTest, DdpgGetsCloseToTheKnownOptimumAndBeatsRandomSearch) {
-  const QuantEnv env = SizeEnv();
+// DDPG (paper networks and learning rates) against the exact optimum, at paper scale
+// (600 episodes) with the two budget features (`--budget-state`) and exploration
+// decaying at 0.995 per episode (`--sigma-decay`). Only 2 of the 655,971 policies
+// within budget are within 1% of the optimum's reward, so this asks for the best or
+// the second best. Measured on seeds 1-8: 7 within 1% (6 at the optimum itself),
+// the eighth at 2.76%; random search with the same episodes: 2.3-21%. HAQ's own
+// setting (10 features, decay 0.99) reached 1 of 5 seeds within 1%, the rest at
+// 1.04-4.03%: its state does not show the budget, so the wall's cuts look random
+// to its critic, and its exploration stops before the critic settles (docs/SEARCH.md).
+// The test requires at least 6 of 8 seeds within 1%, every seed within 3% and
+// ahead of random search.
+TEST(SearchTest, DdpgGetsWithinOnePercentOfTheKnownOptimumAndBeatsRandomSearch) {
+  const QuantEnv env = SizeEnv(/*budget_features=*/true);
   const double optimum = OptimalReward(env);
-  const int64_t episodes = 300;
-  for (uint64_t seed : {1, 2, 3}) {
+  const int64_t episodes = 600;
+  int within_one_percent = 0;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
     test::TempDir dir;
-    Ddpg agent(AgentOptions(env, seed));
+    DdpgOptions d = AgentOptions(env, seed);
+    d.sigma_decay = 0.995;
+    Ddpg agent(d);
     const SearchResult r = RunSearch(env, agent, Oracle(), Config(dir / "run", episodes));
     const EpisodeRecord& best = r.log[static_cast<size_t>(r.best)];
-    EXPECT_GE(best.reward, optimum * 1.03) << "seed " << seed << ": optimum " << optimum;
+    const double gap = (optimum - best.reward) / std::abs(optimum);  // >= 0
+    if (gap <= 0.01) ++within_one_percent;
+    EXPECT_LE(gap, 0.03) << "seed " << seed << ": optimum " << optimum << ", best " << best.reward;
     for (const auto& e : r.log) EXPECT_LE(e.cost, env.budget()) << "episode " << e.episode;
     test::TempDir dir2;
     RandomAgent random(seed);
     const SearchResult rr = RunSearch(env, random, Oracle(), Config(dir2 / "run", episodes));
     const double random_best = rr.log[static_cast<size_t>(rr.best)].reward;
     EXPECT_GT(best.reward, random_best) << "seed " << seed;
-    std::cout << "[ seed " << seed << " ] optimum " << optimum << ", DDPG best " << best.reward
-              << " (episode " << best.episode + 1 << "), random best " << random_best << "\n";
+    std::cout << fmt::format("[ seed {} ] optimum {:.6f}, DDPG best {:.6f} ({:.2f}% off, "
+                             "episode {}), random best {:.6f}\n",
+                             seed, optimum, best.reward, 100 * gap, best.episode + 1, random_best);
   }
+  EXPECT_GE(within_one_percent, 6);
 }
 
 // Log lines without the timing fields, which differ between runs.
