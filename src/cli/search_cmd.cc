@@ -52,6 +52,7 @@ struct SearchCliOptions {
   int64_t calib_batches = 4;
   int64_t final_steps = 600;
   double final_lr = 0.005;
+  int64_t final_candidates = 1;
   uint64_t seed = 0;
   std::string out;
   std::string resume;
@@ -80,6 +81,7 @@ json Settings(const SearchCliOptions& o) {
           {"calib_batches", o.calib_batches},
           {"final_finetune_steps", o.final_steps},
           {"final_finetune_lr", o.final_lr},
+          {"final_candidates", o.final_candidates},
           {"seed", o.seed},
           {"dataset", o.data.dataset},
           {"data_dir", o.data.dir},
@@ -136,6 +138,14 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
   CheckRange(path, "finetune_lr", o.finetune_lr, 1e-30, 1e30);
   CheckRange(path, "final_finetune_lr", o.final_lr, 1e-30, 1e30);
   CheckRange(path, "sigma_decay", o.sigma_decay, 1e-6, 1.0);
+  CheckRange<int64_t>(path, "final_candidates", o.final_candidates, 1, 1000);
+}
+
+// Settings newer than the first runs, with the value every run had before them: an
+// older run's settings.json lacks them and resumes with these values.
+const json& LaterSettings() {
+  static const json later = {{"sigma_decay", 0.99}, {"final_candidates", 1}};
+  return later;
 }
 
 // The options a run directory was started with.
@@ -153,8 +163,8 @@ SearchCliOptions FromSettings(const json& s, const fs::path& path) {
   Take(s, "pin_first", o.pin_first, path);
   Take(s, "pin_last", o.pin_last, path);
   Take(s, "budget_state", o.budget_state, path);
-  // Runs started before --sigma-decay existed all used HAQ's 0.99.
   if (s.contains("sigma_decay")) Take(s, "sigma_decay", o.sigma_decay, path);
+  if (s.contains("final_candidates")) Take(s, "final_candidates", o.final_candidates, path);
   Take(s, "finetune_steps", o.finetune_steps, path);
   Take(s, "finetune_lr", o.finetune_lr, path);
   Take(s, "reward_images", o.reward_images, path);
@@ -206,15 +216,19 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
         {"--tune-images", "tune_images"}, {"--calib-batches", "calib_batches"},
         {"--final-finetune-steps", "final_finetune_steps"},
         {"--final-finetune-lr", "final_finetune_lr"}, {"--seed", "seed"}};
+    // --episodes may extend the run and --final-candidates acts only after the
+    // episodes; every other flag must agree with the run.
     for (const auto& [flag, key] : flags) {
-      if (app.count(flag) > 0 && given[key] != saved[key]) {
+      const json was = saved.contains(key) ? saved.at(key) : LaterSettings().value(key, json());
+      if (app.count(flag) > 0 && given[key] != was) {
         throw util::InputError(fmt::format(
             "--resume: {}: the run was started with {} {}, this command gives {}; drop the flag "
             "or start a new run",
-            path.string(), flag, saved[key].dump(), given[key].dump()));
+            path.string(), flag, was.dump(), given[key].dump()));
       }
     }
     if (app.count("--episodes") > 0) restored.episodes = o.episodes;
+    if (app.count("--final-candidates") > 0) restored.final_candidates = o.final_candidates;
     restored.out = o.resume;
     restored.resume = o.resume;
     o = restored;
@@ -316,6 +330,13 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   cfg.out_dir = o.out;
   cfg.resume = resume;
   cfg.settings = Settings(o);
+  cfg.open_settings = {"episodes", "final_candidates"};
+  if (resume) {
+    const json saved = util::ReadJsonFile(fs::path(o.out) / "settings.json");
+    for (const auto& [key, value] : LaterSettings().items()) {
+      if (!saved.contains(key) && cfg.settings[key] == value) cfg.settings.erase(key);
+    }
+  }
   cfg.run_files = {
       {"network.json", json{{"model", m.net.name()}, {"batch", spec.batch},
                             {"layers", hw::ShapesToJson(layers)}}.dump(2) + "\n"},
@@ -325,49 +346,100 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   if (result.resumed_from > 0) {
     fmt::print("(resumed after episode {})\n", result.resumed_from);
   }
-  const search::EpisodeRecord& best = result.log.at(static_cast<size_t>(result.best));
+  const search::EpisodeRecord& search_best = result.log.at(static_cast<size_t>(result.best));
+
+  // The final fine-tune, the same for every policy: batch 64, the run's seed, cosine.
+  auto final_finetune = [&](const hw::Policy& policy, const std::string& label) {
+    data::LoaderOptions lo;
+    lo.batch_size = 64;
+    lo.shuffle = true;
+    lo.seed = o.seed;
+    data::BatchLoader tl(split.train, lo);
+    train::FineTuneOptions fo;
+    fo.steps = o.final_steps;
+    fo.lr = o.final_lr;
+    fo.cosine = true;
+    fmt::print(stderr, "final fine-tune of {}\n", label);
+    return train::ApplyPolicy(m.net, ctx, policy, &tl, fo, stderr);
+  };
+  data::LoaderOptions eval_lo;
+  eval_lo.batch_size = 500;
+
+  // The policy delivered: the best episode or, with --final-candidates K, whichever
+  // of the K best distinct policies is best on the reward images after the final
+  // fine-tune (the reward is a short fine-tune's proxy for it). The test set plays
+  // no part in the choice.
+  const std::vector<int64_t> candidates =
+      search::TopDistinctEpisodes(result.log, o.final_candidates);
+  size_t chosen = 0;
+  train::QuantizedModel chosen_model;
+  json candidate_rows = json::array();
+  if (candidates.size() > 1 && o.final_steps > 0) {
+    double chosen_accuracy = -1.0;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      const search::EpisodeRecord& e = result.log.at(static_cast<size_t>(candidates[k]));
+      train::QuantizedModel q = final_finetune(
+          e.policy, fmt::format("candidate {}/{} (episode {})", k + 1, candidates.size(), e.episode + 1));
+      data::BatchLoader reward_loader(reward, eval_lo);
+      const double accuracy = train::Evaluate(*q.net, reward_loader, q.hook.get()).top1;
+      candidate_rows.push_back({{"episode", e.episode},
+                                {"reward_accuracy", e.accuracy},
+                                {"reward_accuracy_finetuned", accuracy}});
+      if (accuracy > chosen_accuracy) {  // ties keep the higher reward
+        chosen_accuracy = accuracy;
+        chosen = k;
+        chosen_model = std::move(q);
+      }
+    }
+  }
+  const search::EpisodeRecord& best = result.log.at(static_cast<size_t>(candidates[chosen]));
 
   // Final comparison on the test set: uniform 8-bit, the uniform baseline at this
   // budget and the searched policy, the latter two after the same final fine-tune.
   const data::Dataset test = LoadDataset(o.data, /*train=*/false);
-  data::LoaderOptions test_lo;
-  test_lo.batch_size = 500;
   // Costs and accuracies are filled in below.
   std::vector<Final> finals = {
       {"uniform 8-bit", env.Uniform(8)},
       {fmt::format("uniform {}-bit (largest within budget)", uniform_bits),
        env.EnforceBudget(env.Uniform(uniform_bits))},
-      {fmt::format("searched (episode {})", best.episode + 1), best.policy}};
-  data::Dataset final_tune = split.train;
+      {candidate_rows.empty()
+           ? fmt::format("searched (episode {})", best.episode + 1)
+           : fmt::format("searched (episode {}, {} of {})", best.episode + 1, chosen + 1,
+                         candidates.size()),
+       best.policy}};
   train::QuantizedModel best_model;
   for (size_t i = 0; i < finals.size(); ++i) {
     Final& f = finals[i];
     f.cost = env.Cost(f.policy);
-    data::BatchLoader test_loader(test, test_lo);
+    data::BatchLoader test_loader(test, eval_lo);
     train::QuantizedModel before = train::ApplyPolicy(m.net, ctx, f.policy, nullptr, {});
     f.test_before = train::Evaluate(*before.net, test_loader, before.hook.get()).top1;
     f.test_after = f.test_before;
     if (i > 0 && o.final_steps > 0) {
-      data::LoaderOptions lo;
-      lo.batch_size = 64;
-      lo.shuffle = true;
-      lo.seed = o.seed;
-      data::BatchLoader tl(final_tune, lo);
-      train::FineTuneOptions fo;
-      fo.steps = o.final_steps;
-      fo.lr = o.final_lr;
-      fo.cosine = true;
-      fmt::print(stderr, "final fine-tune of {}\n", f.label);
-      train::QuantizedModel q = train::ApplyPolicy(m.net, ctx, f.policy, &tl, fo, stderr);
+      const bool searched = i + 1 == finals.size();
+      train::QuantizedModel q =
+          searched && chosen_model.hook ? std::move(chosen_model) : final_finetune(f.policy, f.label);
       f.test_after = train::Evaluate(*q.net, test_loader, q.hook.get()).top1;
-      if (i + 1 == finals.size()) best_model = std::move(q);
+      if (searched) best_model = std::move(q);
     }
   }
   if (!best_model.hook) best_model = train::ApplyPolicy(m.net, ctx, best.policy, nullptr, {});
 
-  // Per-layer table of the best policy.
+  if (!candidate_rows.empty()) {
+    fmt::print("\nfinal candidates, reward-set top-1 after the search's fine-tune -> after the "
+               "final fine-tune:\n");
+    for (size_t k = 0; k < candidate_rows.size(); ++k) {
+      const json& r = candidate_rows[k];
+      fmt::print("{:>3}. episode {:<6} {:6.2f}% -> {:6.2f}%{}\n", k + 1,
+                 r["episode"].get<int64_t>() + 1, r["reward_accuracy"].get<double>(),
+                 r["reward_accuracy_finetuned"].get<double>(), k == chosen ? "  (chosen)" : "");
+    }
+  }
+
+  // Per-layer table of the policy delivered.
   const hw::PolicyCost pc = hw::SumPolicy(table, best.policy);
-  fmt::print("\nbest policy (episode {}, reward-set top-1 {:.2f}%):\n", best.episode + 1, best.accuracy);
+  fmt::print("\n{} policy (episode {}, reward-set top-1 {:.2f}%):\n",
+             candidate_rows.empty() ? "best" : "chosen", best.episode + 1, best.accuracy);
   fmt::print("{:>3}  {:<24} {:<9} {:>2} {:>2} {:>10} {:>11} {:<7}\n", "#", "layer", "kind", "w", "a",
              "ms", "energy_uJ", "bound");
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -412,13 +484,20 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
                         {"uniform8_cost", env.uniform8_cost()},
                         {"full_precision_reward_accuracy", fp},
                         {"episodes", result.log.size()},
-                        {"best_episode", best.episode},
-                        {"best_reward", best.reward},
-                        {"best_reward_accuracy", best.accuracy},
+                        {"best_episode", search_best.episode},
+                        {"best_reward", search_best.reward},
+                        {"best_reward_accuracy", search_best.accuracy},
+                        {"final_episode", best.episode},
+                        {"final_candidates", candidate_rows},
                         {"search_seconds", seconds},
                         {"rows", summary_rows}};
+  // The delivered policy, the one in best_model.pt. best_policy.json stays the
+  // search's best by reward, as the episodes wrote it; the two differ only when
+  // --final-candidates chose another.
+  util::WriteFileAtomic(dir / "final_policy.json", hw::PolicyToJson(best.policy, o.model, o.hw));
   util::WriteFileAtomic(dir / "summary.json", summary.dump(2) + "\n");
-  fmt::print("wrote {}/best_policy.json, best_model.pt, summary.json, log.jsonl ({:.1f} min in all)\n",
+  fmt::print("wrote {}/final_policy.json, best_model.pt, summary.json, best_policy.json, log.jsonl "
+             "({:.1f} min in all)\n",
              dir.string(), Seconds(t_start) / 60.0);
 }
 
@@ -467,6 +546,11 @@ Action RegisterSearch(CLI::App& app) {
   app.add_option("--final-finetune-steps", o->final_steps,
                  "Fine-tune steps (batch 64) of the best policy and the uniform baseline at the end")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  app.add_option("--final-candidates", o->final_candidates,
+                 "Fine-tune the K best distinct policies of the search (by reward) with the final "
+                 "fine-tune and keep the one best on the reward images afterwards (1: the best "
+                 "episode); with --resume, may change")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   app.add_option("--final-finetune-lr", o->final_lr, "Peak learning rate of the final fine-tune (cosine)")
       ->check(CLI::PositiveNumber);
   app.add_option("--seed", o->seed, "Seed of the agent, calibration sampling and fine-tuning order");

@@ -134,6 +134,16 @@ void LoadSummary(const fs::path& dir, RunReportData& run) {
                     util::JsonField<double>(r, "test_top1_finetuned", where)});
   }
   run.summary = std::move(rows);
+  // The policy the run delivered (haq search --final-candidates may pick another
+  // than the best by reward); runs written before it existed lack the field.
+  if (j.contains("final_episode")) {
+    const auto e = util::JsonField<int64_t>(j, "final_episode", path.string());
+    if (e < 0 || e >= static_cast<int64_t>(run.episodes.size())) {
+      throw util::InputError(fmt::format("{}: final_episode: expected 0..{}, got {}",
+                                         path.string(), run.episodes.size() - 1, e));
+    }
+    run.best = static_cast<size_t>(e);
+  }
 }
 
 void LoadEpisodes(const fs::path& dir, const EpisodeReader& read_episodes, RunReportData& run) {

@@ -90,7 +90,8 @@ struct RunReportData {
   std::string budget_text;
   int64_t episodes_planned = 0;
   std::vector<Episode> episodes;  ///< committed, in order
-  size_t best = 0;                ///< index into episodes
+  /// Index into episodes: the best by reward, or summary.json's final_episode.
+  size_t best = 0;
   std::optional<std::vector<SummaryRow>> summary;  ///< absent: interrupted run
 
   /// The run's environment: metric, budget, pins, uniform baselines.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -51,9 +52,10 @@ void WriteLog(const fs::path& dir, const std::vector<EpisodeRecord>& log) {
 }
 
 // The first setting that differs between a run's settings.json and this one's.
-void CheckSameSettings(const json& saved, const json& now, const fs::path& path) {
+void CheckSameSettings(const json& saved, const json& now, const std::vector<std::string>& open,
+                       const fs::path& path) {
   for (const auto& [key, value] : now.items()) {
-    if (key == "episodes") continue;
+    if (std::find(open.begin(), open.end(), key) != open.end()) continue;
     if (!saved.contains(key)) {
       throw util::InputError(fmt::format(
           "--resume: {}: has no setting '{}' (a run of another haq version?); start a new run",
@@ -149,6 +151,28 @@ SearchResult ReadRun(const fs::path& dir) {
   return r;
 }
 
+std::vector<int64_t> TopDistinctEpisodes(const std::vector<EpisodeRecord>& log, int64_t k) {
+  std::vector<size_t> order(log.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return log[a].reward > log[b].reward; });
+  auto same = [](const hw::Policy& a, const hw::Policy& b) {
+    return std::equal(a.layers.begin(), a.layers.end(), b.layers.begin(), b.layers.end(),
+                      [](const hw::LayerBits& x, const hw::LayerBits& y) {
+                        return x.w_bits == y.w_bits && x.a_bits == y.a_bits;
+                      });
+  };
+  std::vector<int64_t> out;
+  for (size_t i : order) {
+    if (static_cast<int64_t>(out.size()) >= k) break;
+    const bool seen = std::any_of(out.begin(), out.end(), [&](int64_t e) {
+      return same(log[static_cast<size_t>(e)].policy, log[i].policy);
+    });
+    if (!seen) out.push_back(static_cast<int64_t>(i));
+  }
+  return out;
+}
+
 void CheckRunDirectory(const fs::path& dir, bool resume) {
   const fs::path state_path = dir / "state.json";
   const fs::path settings_path = dir / "settings.json";
@@ -190,7 +214,8 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
   std::error_code ec;
   CheckRunDirectory(dir, cfg.resume);
   if (cfg.resume) {
-    CheckSameSettings(util::ReadJsonFile(settings_path), cfg.settings, settings_path);
+    CheckSameSettings(util::ReadJsonFile(settings_path), cfg.settings, cfg.open_settings,
+                      settings_path);
     if (fs::exists(state_path)) {
       result = ReadRun(dir);
       agent_file = util::JsonField<std::string>(util::ReadJsonFile(state_path), "agent_file",

@@ -65,9 +65,12 @@ struct SearchConfig {
   double fp_accuracy = 0.0;
   std::filesystem::path out_dir;
   bool resume = false;
-  /// Written to settings.json; a resume must present the same settings (apart from
-  /// "episodes", which may grow).
+  /// Written to settings.json; a resume must present the same settings, apart from
+  /// those named in `open_settings`.
   nlohmann::json settings = nlohmann::json::object();
+  /// Settings a resume may change: "episodes" (it may grow) and any that act only
+  /// after the episodes. settings.json keeps the values the run started with.
+  std::vector<std::string> open_settings = {"episodes"};
   /// Files (name, contents) written when the run starts or resumes, e.g. the layer
   /// shapes and hardware spec the costs come from.
   std::vector<std::pair<std::string, std::string>> run_files;
@@ -81,6 +84,12 @@ struct SearchResult {
   int64_t best = -1;               ///< index into log
   int64_t resumed_from = 0;        ///< episodes found already done
 };
+
+/// The episodes of the `k` best distinct policies of `log` (same bits = same policy):
+/// by reward, highest first, equal rewards in episode order; a policy seen in several
+/// episodes counts once, at the first of these. Fewer when the log holds fewer
+/// distinct policies. The first is the search's best (SearchResult::best).
+std::vector<int64_t> TopDistinctEpisodes(const std::vector<EpisodeRecord>& log, int64_t k);
 
 /// Checks that `dir` can hold a new run (absent or empty, creatable, writable) or,
 /// with `resume`, is a run directory. util::InputError / util::IoError otherwise.

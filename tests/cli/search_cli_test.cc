@@ -27,8 +27,11 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   EXPECT_NE(r.out.find("episode 2/2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("uniform 8-bit"), std::string::npos) << r.out;
   EXPECT_EQ(test::ListDir(dir / "run"),
-            "agent-000002.bin\nbest_model.pt\nbest_policy.json\nhardware.yaml\nlog.jsonl\n"
-            "network.json\nsettings.json\nstate.json\nsummary.json\n");
+            "agent-000002.bin\nbest_model.pt\nbest_policy.json\nfinal_policy.json\nhardware.yaml\n"
+            "log.jsonl\nnetwork.json\nsettings.json\nstate.json\nsummary.json\n");
+  // Without --final-candidates the delivered policy is the search's best.
+  EXPECT_EQ(util::ReadFile(dir / "run" / "final_policy.json"),
+            util::ReadFile(dir / "run" / "best_policy.json"));
   // The run keeps what its costs came from: the built-in spec's text and the layers.
   EXPECT_EQ(util::ReadFile(dir / "run" / "hardware.yaml"), hw::BuiltinHardwareYaml("bismo-edge"));
   const auto network = nlohmann::json::parse(util::ReadFile(dir / "run" / "network.json"));
@@ -43,10 +46,26 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   ASSERT_EQ(rep.exit_code, 0) << rep.out << rep.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "run" / "report.html"));
 
-  // Extend by one episode with --resume; the settings come from the run.
-  const auto more = RunHaq("search --resume run --episodes 3", dir.path());
+  // Extend by one episode with --resume; the settings come from the run. The final
+  // fine-tune now tries the 2 best distinct policies and keeps the better one on the
+  // reward images.
+  const auto more = RunHaq("search --resume run --episodes 3 --final-candidates 2", dir.path());
   ASSERT_EQ(more.exit_code, 0) << more.out << more.err;
   EXPECT_NE(more.out.find("(resumed after episode 2)"), std::string::npos) << more.out;
+  {
+    const auto s = nlohmann::json::parse(util::ReadFile(dir / "run" / "summary.json"));
+    const auto& cands = s["final_candidates"];
+    ASSERT_EQ(cands.size(), 2u) << s.dump(2);
+    EXPECT_EQ(cands[0]["episode"], s["best_episode"]);
+    const size_t pick = cands[1]["reward_accuracy_finetuned"].get<double>() >
+                                cands[0]["reward_accuracy_finetuned"].get<double>()
+                            ? 1
+                            : 0;
+    EXPECT_EQ(s["final_episode"], cands[pick]["episode"]);
+    const auto final_policy = nlohmann::json::parse(util::ReadFile(dir / "run" / "final_policy.json"));
+    EXPECT_EQ(s["rows"][2]["policy"], final_policy);
+    EXPECT_NE(more.out.find("  (chosen)"), std::string::npos) << more.out;
+  }
 
   // The best episode's logged latency equals `haq cost` of best_policy.json.
   const auto summary = nlohmann::json::parse(util::ReadFile(dir / "run" / "summary.json"));
@@ -82,6 +101,22 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
               "haq: error: --resume: run/settings.json: the run was started with --sigma-decay "
               "0.99, this command gives 0.995; drop the flag or start a new run\n");
     EXPECT_EQ(test::ListDir(dir / "run"), before);
+  }
+
+  // A run from before --sigma-decay and --final-candidates existed resumes with
+  // their old values.
+  {
+    std::filesystem::copy(dir / "run", dir / "old", std::filesystem::copy_options::recursive);
+    std::string text = util::ReadFile(dir / "old" / "settings.json");
+    for (const std::string line : {"\n  \"sigma_decay\": 0.99,", "\n  \"final_candidates\": 1,"}) {
+      const auto pos = text.find(line);
+      ASSERT_NE(pos, std::string::npos) << line << text;
+      text.erase(pos, line.size());
+    }
+    util::WriteFileAtomic(dir / "old" / "settings.json", text);
+    const auto res = RunHaq("search --resume old", dir.path());
+    EXPECT_EQ(res.exit_code, 0) << res.out << res.err;
+    EXPECT_EQ(util::ReadFile(dir / "old" / "settings.json"), text);
   }
 
   // Corrupted copies of the run: `--resume` names the file, the field and what it

@@ -280,6 +280,25 @@ TEST(ReportTest, EveryChartHasOneMarkPerDatumWithThePolicysAndCostModelsValues) 
   EXPECT_EQ(r.html.find("https://"), std::string::npos);
 }
 
+// haq search --final-candidates may deliver another policy than the best by reward;
+// summary.json's final_episode names it and the report shows that one.
+TEST(ReportTest, ThePolicyShownIsTheOneTheRunDelivered) {
+  test::TempDir tmp;
+  const auto log = test::WriteSyntheticRun(tmp / "run", {});
+  const int64_t best = log.back().best_episode;
+  const int64_t other = best == 0 ? 1 : 0;
+  EXPECT_EQ(report::LoadRun(tmp / "run").best_episode().episode, best);
+  auto j = nlohmann::json::parse(util::ReadFile(tmp / "run" / "summary.json"));
+  j["final_episode"] = other;
+  util::WriteFileAtomic(tmp / "run" / "summary.json", j.dump());
+  const report::RunReportData run = report::LoadRun(tmp / "run");
+  EXPECT_EQ(run.best_episode().episode, other);
+  const auto w = Filter(Marks(SvgById(report::RenderHtml(run), "bits-chart")), "bits", "w");
+  const hw::Policy& p = log[static_cast<size_t>(other)].policy;
+  ASSERT_EQ(w.size(), p.layers.size());
+  for (size_t l = 0; l < w.size(); ++l) EXPECT_EQ(Value(w[l]), p.layers[l].w_bits) << l;
+}
+
 TEST(ReportTest, HardwareWithoutEnergyOmitsTheEnergyChartWithANote) {
   test::TempDir tmp;
   test::SyntheticRunOptions o;
@@ -405,6 +424,16 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
        },
        "report run",
        "haq: error: run/state.json: episodes_done: expected at least 1 committed episode, got 0\n"},
+      {"summary without rows",
+       [](const fs::path& d) { util::WriteFileAtomic(d / "summary.json", "{}"); }, "report run",
+       "haq: error: run/summary.json: rows: expected an array\n"},
+      {"final_episode out of range",
+       [](const fs::path& d) {
+         auto j = nlohmann::json::parse(util::ReadFile(d / "summary.json"));
+         j["final_episode"] = 12;
+         util::WriteFileAtomic(d / "summary.json", j.dump());
+       },
+       "report run", "haq: error: run/summary.json: final_episode: expected 0..11, got 12\n"},
       {"unwritable output", [](const fs::path&) {}, "report run --out no/such/dir/r.html",
        "haq: error: no/such/dir/r.html: cannot write: No such file or directory\n"},
       {"compare with one run", [](const fs::path&) {}, "report --compare run",

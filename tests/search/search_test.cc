@@ -7,9 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "search/baselines.h"
@@ -150,6 +152,55 @@ TEST(SearchTest, DdpgGetsWithinOnePercentOfTheKnownOptimumAndBeatsRandomSearch) 
                              seed, optimum, best.reward, 100 * gap, best.episode + 1, random_best);
   }
   EXPECT_GE(within_one_percent, 6);
+}
+
+// A log entry with the given bits (one weight width per layer) and reward.
+EpisodeRecord Entry(int64_t episode, std::vector<int> bits, double reward) {
+  EpisodeRecord e;
+  e.episode = episode;
+  for (int b : bits) e.policy.layers.push_back({"", b, 8});
+  e.reward = reward;
+  return e;
+}
+
+TEST(SearchTest, TopDistinctEpisodesRanksPoliciesOnceEach) {
+  const std::vector<EpisodeRecord> log = {
+      Entry(0, {4, 4}, -0.5), Entry(1, {3, 5}, -0.2), Entry(2, {4, 4}, -0.1),
+      Entry(3, {5, 3}, -0.2), Entry(4, {3, 5}, -0.2), Entry(5, {2, 2}, -0.9)};
+  // {4,4} at its better episode 2 (episode 0 repeats it); {3,5} and {5,3} tie at
+  // -0.2, the earlier first; episode 4 repeats {3,5}.
+  EXPECT_EQ(TopDistinctEpisodes(log, 1), (std::vector<int64_t>{2}));
+  EXPECT_EQ(TopDistinctEpisodes(log, 3), (std::vector<int64_t>{2, 1, 3}));
+  EXPECT_EQ(TopDistinctEpisodes(log, 10), (std::vector<int64_t>{2, 1, 3, 5}));
+
+  // Random logs against the definition: per distinct policy its best reward's first
+  // episode, the k best of those by (reward descending, episode ascending).
+  std::mt19937_64 rng(5);
+  for (int trial = 0; trial < 500; ++trial) {
+    std::vector<EpisodeRecord> l;
+    const int n = 1 + static_cast<int>(rng() % 30);
+    for (int e = 0; e < n; ++e) {
+      l.push_back(Entry(e, {2 + static_cast<int>(rng() % 3), 2 + static_cast<int>(rng() % 2)},
+                        -static_cast<double>(rng() % 5)));
+    }
+    std::map<std::pair<int, int>, int64_t> first_best;  // policy -> episode
+    for (const auto& e : l) {
+      const std::pair<int, int> key{e.policy.layers[0].w_bits, e.policy.layers[1].w_bits};
+      auto it = first_best.find(key);
+      if (it == first_best.end() || e.reward > l[static_cast<size_t>(it->second)].reward) {
+        first_best[key] = e.episode;
+      }
+    }
+    std::vector<int64_t> expected;
+    for (const auto& [key, e] : first_best) expected.push_back(e);
+    std::sort(expected.begin(), expected.end(), [&](int64_t a, int64_t b) {
+      const double ra = l[static_cast<size_t>(a)].reward, rb = l[static_cast<size_t>(b)].reward;
+      return ra != rb ? ra > rb : a < b;
+    });
+    const int64_t k = 1 + static_cast<int64_t>(rng() % 8);
+    if (static_cast<int64_t>(expected.size()) > k) expected.resize(static_cast<size_t>(k));
+    EXPECT_EQ(TopDistinctEpisodes(l, k), expected) << "trial " << trial;
+  }
 }
 
 // Log lines without the timing fields, which differ between runs.
