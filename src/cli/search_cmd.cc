@@ -379,7 +379,8 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
     for (size_t k = 0; k < candidates.size(); ++k) {
       const search::EpisodeRecord& e = result.log.at(static_cast<size_t>(candidates[k]));
       train::QuantizedModel q = final_finetune(
-          e.policy, fmt::format("candidate {}/{} (episode {})", k + 1, candidates.size(), e.episode + 1));
+          e.policy,
+          fmt::format("candidate {}/{} (episode {})", k + 1, candidates.size(), e.episode + 1));
       data::BatchLoader reward_loader(reward, eval_lo);
       const double accuracy = train::Evaluate(*q.net, reward_loader, q.hook.get()).top1;
       candidate_rows.push_back({{"episode", e.episode},
@@ -417,8 +418,8 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
     f.test_after = f.test_before;
     if (i > 0 && o.final_steps > 0) {
       const bool searched = i + 1 == finals.size();
-      train::QuantizedModel q =
-          searched && chosen_model.hook ? std::move(chosen_model) : final_finetune(f.policy, f.label);
+      train::QuantizedModel q = searched && chosen_model.hook ? std::move(chosen_model)
+                                                              : final_finetune(f.policy, f.label);
       f.test_after = train::Evaluate(*q.net, test_loader, q.hook.get()).top1;
       if (searched) best_model = std::move(q);
     }

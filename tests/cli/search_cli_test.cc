@@ -62,7 +62,8 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
                             ? 1
                             : 0;
     EXPECT_EQ(s["final_episode"], cands[pick]["episode"]);
-    const auto final_policy = nlohmann::json::parse(util::ReadFile(dir / "run" / "final_policy.json"));
+    const auto final_policy =
+        nlohmann::json::parse(util::ReadFile(dir / "run" / "final_policy.json"));
     EXPECT_EQ(s["rows"][2]["policy"], final_policy);
     EXPECT_NE(more.out.find("  (chosen)"), std::string::npos) << more.out;
   }
