@@ -90,20 +90,24 @@ torch::Tensor TensorFromProto(const onnx::TensorProto& proto, const std::string&
         "INT16, INT8, UINT8 or BOOL",
         where, DataTypeName(proto.data_type())));
   }
-  // Element count, refusing negative and absurd dimensions before allocating.
+  // Element count, refusing negative and absurd dimensions before allocating. The
+  // bound applies to the product of the non-zero dimensions: an empty tensor of shape
+  // (0, 2^62, 2^62) would still overflow LibTorch's stride arithmetic.
   std::vector<int64_t> shape;
   int64_t count = 1;
+  int64_t extent = 1;  // product of the non-zero dimensions
   for (int i = 0; i < proto.dims_size(); ++i) {
     const int64_t d = proto.dims(i);
     if (d < 0) {
       throw util::InputError(fmt::format("{}: dims {}: dimension {} is {}; expected a size >= 0",
                                          where, DimsText(proto.dims()), i, d));
     }
-    if (d > 0 && count > kMaxOnnxTensorElements / d) {
+    if (d > 0 && extent > kMaxOnnxTensorElements / d) {
       throw util::InputError(fmt::format(
           "{}: dims {} declare more than {} elements; expected a plausible tensor size", where,
           DimsText(proto.dims()), kMaxOnnxTensorElements));
     }
+    if (d > 0) extent *= d;
     count *= d;
     shape.push_back(d);
   }
