@@ -141,10 +141,12 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
   CheckRange<int64_t>(path, "final_candidates", o.final_candidates, 1, 1000);
 }
 
-// Settings newer than the first runs, with the value every run had before them: an
-// older run's settings.json lacks them and resumes with these values.
-const json& LaterSettings() {
-  static const json later = {{"sigma_decay", 0.99}, {"final_candidates", 1}};
+// Settings newer than the first runs, at their defaults (the value every run had
+// before them): an older run's settings.json lacks them and resumes with these.
+json LaterSettings() {
+  const json defaults = Settings(SearchCliOptions{});
+  json later = json::object();
+  for (const char* key : {"sigma_decay", "final_candidates"}) later[key] = defaults.at(key);
   return later;
 }
 
@@ -218,8 +220,9 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
         {"--final-finetune-lr", "final_finetune_lr"}, {"--seed", "seed"}};
     // --episodes may extend the run and --final-candidates acts only after the
     // episodes; every other flag must agree with the run.
+    const json later = LaterSettings();
     for (const auto& [flag, key] : flags) {
-      const json was = saved.contains(key) ? saved.at(key) : LaterSettings().value(key, json());
+      const json was = saved.contains(key) ? saved.at(key) : later.value(key, json());
       if (app.count(flag) > 0 && given[key] != was) {
         throw util::InputError(fmt::format(
             "--resume: {}: the run was started with {} {}, this command gives {}; drop the flag "
@@ -333,7 +336,8 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   cfg.open_settings = {"episodes", "final_candidates"};
   if (resume) {
     const json saved = util::ReadJsonFile(fs::path(o.out) / "settings.json");
-    for (const auto& [key, value] : LaterSettings().items()) {
+    const json later = LaterSettings();
+    for (const auto& [key, value] : later.items()) {
       if (!saved.contains(key) && cfg.settings[key] == value) cfg.settings.erase(key);
     }
   }
