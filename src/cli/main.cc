@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <thread>
@@ -13,6 +14,9 @@
 #include "util/error.h"
 
 int main(int argc, char** argv) {
+  // Past a file-size limit (ulimit -f), a write fails with EFBIG and is reported like
+  // a full disk (the file named, the old version kept) instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{
       "haq: hardware-aware mixed-precision quantization (HAQ, Wang et al., CVPR 2019).\n"
       "Finds per-layer weight/activation bit widths under a latency, energy or size budget\n"

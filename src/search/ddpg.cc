@@ -497,11 +497,16 @@ void Ddpg::Save(const std::string& path) const {
   ar.write("baseline_initialized", c10::IValue(static_cast<int64_t>(m.baseline_initialized)));
   ar.write("updates", c10::IValue(m.updates));
   ar.write("update_seconds", c10::IValue(m.update_seconds));
-  try {
-    ar.save_to(path);
-  } catch (const std::exception& e) {
-    throw util::IoError(fmt::format("{}: cannot write the DDPG agent save: {}", path, e.what()));
-  }
+  // Atomic and fsynced like every other file of a run, so that state.json, written
+  // after it, never names an agent save that is not whole on disk.
+  util::WriteFileAtomic(path, [&](std::ostream& out) {
+    try {
+      ar.save_to(out);
+    } catch (const c10::Error& e) {
+      throw util::IoError(fmt::format("{}: cannot write the DDPG agent save: {}", path,
+                                      e.what_without_backtrace()));
+    }
+  });
 }
 
 void Ddpg::Load(const std::string& path) {

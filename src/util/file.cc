@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "util/error.h"
 
@@ -46,8 +48,9 @@ std::string ReadFile(const fs::path& path, std::uintmax_t max_bytes) {
 }
 
 namespace {
-// A fresh ".NAME.tmp.XXXXXX" beside `path`; returns its path (throws IoError).
-fs::path MakeTempBeside(const fs::path& path) {
+// A fresh ".NAME.tmp.XXXXXX" beside `path`, created and open for writing; returns
+// its path and descriptor (throws IoError).
+std::pair<fs::path, int> MakeTempBeside(const fs::path& path) {
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   // Built with append: GCC 12 warns falsely on operator+ chains here.
   std::string name(".");
@@ -57,8 +60,7 @@ fs::path MakeTempBeside(const fs::path& path) {
   if (fd < 0) {
     throw IoError(path.string() + ": cannot write: " + std::strerror(errno));
   }
-  ::close(fd);
-  return tmpl;
+  return {fs::path(tmpl), fd};
 }
 }  // namespace
 
@@ -67,47 +69,51 @@ void CheckWritableDestination(const fs::path& path) {
   if (fs::is_directory(path, ec)) {
     throw IoError(path.string() + ": cannot write: is a directory");
   }
-  ::unlink(MakeTempBeside(path).c_str());
+  const auto created = MakeTempBeside(path);
+  ::close(created.second);
+  ::unlink(created.first.c_str());
 }
 
 void WriteFileAtomic(const fs::path& path, std::string_view contents) {
-  WriteFileAtomic(path, [&](std::ostream& out) {
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  });
-}
-
-void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream&)>& write) {
-  const fs::path tmp = MakeTempBeside(path);
-  auto fail = [&](const std::string& why) {
+  fs::path tmp;
+  int fd = -1;
+  std::tie(tmp, fd) = MakeTempBeside(path);
+  // Every failure names the OS reason (ENOSPC: "No space left on device"), removes
+  // the temp file and leaves the old file at `path` as it was.
+  auto fail = [&](int err, const std::string& what) {
+    if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
-    throw IoError(path.string() + ": cannot write: " + why);
+    throw IoError(fmt::format("{}: cannot write: {}{}", path.string(), what, std::strerror(err)));
   };
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(std::strerror(errno));
-    try {
-      write(out);
-    } catch (...) {
-      out.close();
-      ::unlink(tmp.c_str());
-      throw;
+  size_t done = 0;
+  while (done < contents.size()) {
+    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      fail(n == 0 ? EIO : errno,
+           fmt::format("write failed after {} of {} bytes: ", done, contents.size()));
     }
-    out.flush();
-    if (!out) fail("write failed (disk full?)");
+    done += static_cast<size_t>(n);
   }
-  // fsync the data before the rename makes it visible.
-  const int sync_fd = ::open(tmp.c_str(), O_RDONLY);
-  if (sync_fd < 0 || ::fsync(sync_fd) != 0) {
-    const std::string why = std::strerror(errno);
-    if (sync_fd >= 0) ::close(sync_fd);
-    fail(why);
-  }
-  ::close(sync_fd);
   // mkstemp creates 0600; give the file ordinary permissions (umask applies).
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  ::chmod(tmp.c_str(), 0666 & ~mask);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(std::strerror(errno));
+  if (::fchmod(fd, 0666 & ~mask) != 0) fail(errno, "chmod: ");
+  // The data reaches the disk before the rename makes it visible.
+  if (::fsync(fd) != 0) fail(errno, "fsync: ");
+  const int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) fail(errno, "close: ");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(errno, "rename: ");
+}
+
+void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream&)>& write) {
+  // Formatted in memory first (these files are at most a few MB), so that an
+  // exception from `write` leaves nothing on disk and the OS write reports its errno.
+  std::ostringstream buffer(std::ios::binary);
+  write(buffer);
+  if (!buffer) throw IoError(path.string() + ": cannot write: the contents could not be formatted");
+  WriteFileAtomic(path, buffer.view());
 }
 
 void CheckCreatableDirectory(const fs::path& dir) {

@@ -4,9 +4,13 @@
 // exists). After every kill each file of the run directory is a complete version
 // (JSON parses, every log line is whole, the committed agent file exists, the
 // checkpoint loads); at the end the log, best policy and summary equal those of an
-// uninterrupted run with the same seed, and no temp file is left behind.
+// uninterrupted run with the same seed, and no temp file is left behind. A full
+// disk is simulated with a file-size limit (RLIMIT_FSIZE): a write past it fails
+// with EFBIG the way one fails with ENOSPC, and the run must stop with the file
+// named, keep every file whole and resume to the same result.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,12 +36,17 @@ const char* kSearch =
     "--finetune-steps 2 --reward-images 200 --tune-images 512 --calib-batches 1 "
     "--final-finetune-steps 4 --seed 5";
 
-// Starts `haq ARGS` in `cwd` (output to files there), returns its pid.
-pid_t Spawn(const std::vector<std::string>& args, const fs::path& cwd) {
+// Starts `haq ARGS` in `cwd` (output appended to `log` there) with files limited
+// to `file_size_limit` bytes, returns its pid. SIGXFSZ keeps its default action
+// (kill) here: haq itself must ignore it.
+pid_t Spawn(const std::vector<std::string>& args, const fs::path& cwd,
+            const std::string& log_name = "haq.log", rlim_t file_size_limit = RLIM_INFINITY) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-    const std::string log = (cwd / "haq.log").string();
+    const rlimit limit{file_size_limit, file_size_limit};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(125);
+    const std::string log = (cwd / log_name).string();
     ::freopen(log.c_str(), "a", stdout);
     ::freopen(log.c_str(), "a", stderr);
     std::vector<char*> argv;
@@ -119,10 +128,35 @@ json Summary(const fs::path& run) {
   return s;
 }
 
-TEST(KillResumeTest, TwentySigkillsThenTheSameResultAsAnUninterruptedRun) {
-  test::TempDir dir;
-  const auto whole = test::RunHaq(std::string("search ") + kSearch + " --out whole", dir.path());
-  ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+// Both tests compare against one uninterrupted run, made once.
+class KillResumeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir;
+    const auto whole = test::RunHaq(std::string("search ") + kSearch + " --out whole", dir_->path());
+    ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(fs::exists(*dir_ / "whole/summary.json")); }
+  // The finished run in `run` equals the uninterrupted one and left no temp file.
+  static void ExpectSameAsWhole(const fs::path& run) {
+    const fs::path whole = *dir_ / "whole";
+    EXPECT_EQ(Log(run), Log(whole));
+    EXPECT_EQ(util::ReadFile(run / "best_policy.json"), util::ReadFile(whole / "best_policy.json"));
+    EXPECT_EQ(Summary(run), Summary(whole));
+    for (const auto& e : fs::directory_iterator(run)) {
+      EXPECT_FALSE(util::IsAtomicWriteTemp(e.path().filename().string())) << e.path();
+    }
+  }
+  static test::TempDir* dir_;
+};
+test::TempDir* KillResumeTest::dir_ = nullptr;
+
+TEST_F(KillResumeTest, TwentySigkillsThenTheSameResultAsAnUninterruptedRun) {
+  const test::TempDir& dir = *dir_;
 
   const fs::path run = dir / "killed";
   std::mt19937 rng(2026);
@@ -163,12 +197,44 @@ TEST(KillResumeTest, TwentySigkillsThenTheSameResultAsAnUninterruptedRun) {
   ASSERT_TRUE(finished);
   EXPECT_GE(kills, 20);
 
-  EXPECT_EQ(Log(run), Log(dir / "whole"));
-  EXPECT_EQ(util::ReadFile(run / "best_policy.json"), util::ReadFile(dir / "whole/best_policy.json"));
-  EXPECT_EQ(Summary(run), Summary(dir / "whole"));
-  for (const auto& e : fs::directory_iterator(run)) {
-    EXPECT_FALSE(util::IsAtomicWriteTemp(e.path().filename().string())) << e.path();
+  ExpectSameAsWhole(run);
+}
+
+// The run hits a "full disk" twice: at start-up (network.json, 10 kB, is past a
+// 4 KiB limit) and at the first episode's commit (the agent save, about 3.8 MB, is
+// past 1 MiB). Each time haq must exit 1 naming the file and the OS reason, with
+// every file of the run whole and no temp file left; resuming with room then
+// finishes the same run as the uninterrupted one.
+TEST_F(KillResumeTest, FullDiskStopsCleanlyAndTheRunResumesToTheSameResult) {
+  const test::TempDir& dir = *dir_;
+  const fs::path run = dir / "full";
+  const std::vector<std::pair<rlim_t, std::string>> stops = {
+      {4 << 10, "full/network.json: cannot write: write failed after 4096 of "},
+      {1 << 20, "full/agent-000001.bin: cannot write: write failed after 1048576 of "}};
+  for (size_t i = 0; i < stops.size(); ++i) {
+    SCOPED_TRACE("limit " + std::to_string(stops[i].first));
+    const std::string log = "full-" + std::to_string(i) + ".log";
+    int status = 0;
+    ::waitpid(Spawn(NextCommand(run), dir.path(), log, stops[i].first), &status, 0);
+    const std::string output = util::ReadFile(dir / log);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status) << "\n" << output;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << output;
+    EXPECT_NE(output.find("haq: error: " + stops[i].second), std::string::npos) << output;
+    EXPECT_NE(output.find("bytes: File too large\n"), std::string::npos) << output;
+    CheckComplete(run, static_cast<int>(i));
+    for (const auto& e : fs::directory_iterator(run)) {
+      EXPECT_FALSE(util::IsAtomicWriteTemp(e.path().filename().string())) << e.path();
+    }
   }
+  // The second stop came after settings.json and before the first commit.
+  EXPECT_TRUE(fs::exists(run / "settings.json"));
+  EXPECT_FALSE(fs::exists(run / "state.json"));
+
+  int status = 0;
+  ::waitpid(Spawn(NextCommand(run), dir.path(), "full-resume.log"), &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << util::ReadFile(dir / "full-resume.log");
+  ExpectSameAsWhole(run);
 }
 
 }  // namespace
