@@ -68,13 +68,4 @@ std::string ListDir(const fs::path& dir) {
   return s;
 }
 
-std::string InputErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const util::InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 }  // namespace haq::test

@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 
+#include "util/error.h"
+
 namespace haq::test {
 
 /// tests/data/<name>
@@ -37,8 +39,20 @@ RunResult RunHaq(const std::string& args, const std::filesystem::path& cwd = {})
 /// Files (relative names) in `dir`, sorted; for "nothing half-written" checks.
 std::string ListDir(const std::filesystem::path& dir);
 
-/// The message of the util::InputError that `f` throws, or "(no error)" (any other
-/// exception propagates and fails the test).
-std::string InputErrorOf(const std::function<void()>& f);
+/// The message of the `Error` that `f` throws, or "(no error)" (any other exception
+/// propagates and fails the test).
+template <class Error>
+std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+inline std::string InputErrorOf(const std::function<void()>& f) {
+  return ErrorOf<util::InputError>(f);
+}
 
 }  // namespace haq::test

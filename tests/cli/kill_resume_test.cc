@@ -133,7 +133,8 @@ class KillResumeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir;
-    const auto whole = test::RunHaq(std::string("search ") + kSearch + " --out whole", dir_->path());
+    const auto whole =
+        test::RunHaq(std::string("search ") + kSearch + " --out whole", dir_->path());
     ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
   }
   static void TearDownTestSuite() {

@@ -2,6 +2,8 @@
 // with a file-size limit, which fails write() with EFBIG exactly where a full disk
 // fails it with ENOSPC), a writer that throws, a directory in the way. Each time
 // the old file must stay as it was and no temp file may be left.
+#include "util/file.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -12,7 +14,6 @@
 
 #include "test_util.h"
 #include "util/error.h"
-#include "util/file.h"
 
 namespace haq {
 namespace {
@@ -44,16 +45,6 @@ class FileSizeLimit {
   bool ok_ = false;
 };
 
-// The IoError message `f` throws, or "(no error)".
-std::string IoErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const util::IoError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(AtomicWriteTest, OutOfRoomKeepsTheOldFileAndLeavesNoTemp) {
   test::TempDir dir;
   const fs::path target = dir.Write("table.csv", "old contents\n");
@@ -63,18 +54,20 @@ TEST(AtomicWriteTest, OutOfRoomKeepsTheOldFileAndLeavesNoTemp) {
   {
     FileSizeLimit limit(64 << 10);
     limited = limit.ok();
-    string_error = IoErrorOf([&] { util::WriteFileAtomic(target, big); });
-    stream_error = IoErrorOf([&] {
-      util::WriteFileAtomic(target, [&](std::ostream& out) { out << big << big; });
-    });
+    string_error = test::ErrorOf<util::IoError>([&] { util::WriteFileAtomic(target, big); });
+    stream_error = test::ErrorOf<util::IoError>(
+        [&] { util::WriteFileAtomic(target, [&](std::ostream& out) { out << big << big; }); });
     // Within the limit, writing still works while the limit is in force.
-    small_error = IoErrorOf([&] { util::WriteFileAtomic(dir / "small.txt", "fits\n"); });
+    small_error =
+        test::ErrorOf<util::IoError>([&] { util::WriteFileAtomic(dir / "small.txt", "fits\n"); });
   }
   ASSERT_TRUE(limited);
-  EXPECT_EQ(string_error,
-            target.string() + ": cannot write: write failed after 65536 of 100000 bytes: File too large");
-  EXPECT_EQ(stream_error,
-            target.string() + ": cannot write: write failed after 65536 of 200000 bytes: File too large");
+  EXPECT_EQ(
+      string_error,
+      target.string() + ": cannot write: write failed after 65536 of 100000 bytes: File too large");
+  EXPECT_EQ(
+      stream_error,
+      target.string() + ": cannot write: write failed after 65536 of 200000 bytes: File too large");
   EXPECT_EQ(small_error, "(no error)");
   EXPECT_EQ(util::ReadFile(target), "old contents\n");
   EXPECT_EQ(util::ReadFile(dir / "small.txt"), "fits\n");
@@ -99,9 +92,9 @@ TEST(AtomicWriteTest, ADirectoryInTheWayIsNamedAndLeavesNoTemp) {
   test::TempDir dir;
   fs::create_directory(dir / "out.onnx");
   const std::string before = test::ListDir(dir.path());
-  EXPECT_EQ(IoErrorOf([&] { util::WriteFileAtomic(dir / "out.onnx", "bytes"); }),
+  EXPECT_EQ(test::ErrorOf<util::IoError>([&] { util::WriteFileAtomic(dir / "out.onnx", "bytes"); }),
             (dir / "out.onnx").string() + ": cannot write: rename: Is a directory");
-  EXPECT_EQ(IoErrorOf([&] { util::CheckWritableDestination(dir / "out.onnx"); }),
+  EXPECT_EQ(test::ErrorOf<util::IoError>([&] { util::CheckWritableDestination(dir / "out.onnx"); }),
             (dir / "out.onnx").string() + ": cannot write: is a directory");
   EXPECT_EQ(test::ListDir(dir.path()), before);
 }
@@ -113,9 +106,8 @@ TEST(AtomicWriteTest, ReplacesTheFileWithOrdinaryPermissions) {
   util::WriteFileAtomic(target, "{\"rows\": []}\n");
   ::umask(old_mask);
   EXPECT_EQ(util::ReadFile(target), "{\"rows\": []}\n");
-  EXPECT_EQ(fs::status(target).permissions(),
-            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                fs::perms::others_read);
+  EXPECT_EQ(fs::status(target).permissions(), fs::perms::owner_read | fs::perms::owner_write |
+                                                  fs::perms::group_read | fs::perms::others_read);
   EXPECT_EQ(test::ListDir(dir.path()), "summary.json\n");
 }
 
