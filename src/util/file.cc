@@ -64,7 +64,7 @@ std::pair<fs::path, int> MakeTempBeside(const fs::path& path) {
 }
 }  // namespace
 
-void CheckWritableDestination(const fs::path& path) {
+void CheckWritableDestination(const fs::path& path, std::uintmax_t min_free_bytes) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     throw IoError(path.string() + ": cannot write: is a directory");
@@ -72,6 +72,13 @@ void CheckWritableDestination(const fs::path& path) {
   const auto created = MakeTempBeside(path);
   ::close(created.second);
   ::unlink(created.first.c_str());
+  const fs::space_info space = fs::space(created.first.parent_path(), ec);
+  if (!ec && space.available < min_free_bytes) {
+    auto mib = [](std::uintmax_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+    throw IoError(fmt::format("{}: cannot write: only {:.1f} MiB free on its file system, "
+                              "at least {:.1f} MiB needed",
+                              path.string(), mib(space.available), mib(min_free_bytes)));
+  }
 }
 
 void WriteFileAtomic(const fs::path& path, std::string_view contents) {
@@ -116,14 +123,14 @@ void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream
   WriteFileAtomic(path, buffer.view());
 }
 
-void CheckCreatableDirectory(const fs::path& dir) {
+void CheckCreatableDirectory(const fs::path& dir, std::uintmax_t min_free_bytes) {
   fs::path existing = dir;
   while (!existing.empty() && !fs::exists(existing) && existing.has_parent_path() &&
          existing != existing.parent_path()) {
     existing = existing.parent_path();
   }
   if (existing.empty() || !fs::exists(existing)) existing = ".";
-  CheckWritableDestination(existing / ".haq-probe");
+  CheckWritableDestination(existing / ".haq-probe", min_free_bytes);
 }
 
 bool IsAtomicWriteTemp(const std::string& filename) {

@@ -15,15 +15,23 @@ namespace haq::util {
 std::string ReadFile(const std::filesystem::path& path,
                      std::uintmax_t max_bytes = std::uintmax_t{1} << 32);
 
+/// Free space every output location must have before work starts: room for the
+/// largest file haq writes for the shipped models (a DDPG agent save, about 4 MB)
+/// several times over, so a full disk is reported up front, not after a long run.
+inline constexpr std::uintmax_t kMinFreeBytes = std::uintmax_t{64} << 20;
+
 /// Checks, before any long work, that a file can later be written at `path`: its
-/// directory exists and accepts a new file (a temp file is created and removed), and
-/// `path` is not a directory. Throws IoError naming the path and the reason.
-void CheckWritableDestination(const std::filesystem::path& path);
+/// directory exists and accepts a new file (a temp file is created and removed),
+/// `path` is not a directory, and the file system has `min_free_bytes` available.
+/// Throws IoError naming the path and the reason.
+void CheckWritableDestination(const std::filesystem::path& path,
+                              std::uintmax_t min_free_bytes = kMinFreeBytes);
 
 /// Checks, before any long work, that directory `dir` can be created (or, if it
-/// exists, written): its nearest existing ancestor accepts a new file. IoError
-/// naming the path otherwise.
-void CheckCreatableDirectory(const std::filesystem::path& dir);
+/// exists, written): its nearest existing ancestor accepts a new file and has
+/// `min_free_bytes` available. IoError naming the path otherwise.
+void CheckCreatableDirectory(const std::filesystem::path& dir,
+                             std::uintmax_t min_free_bytes = kMinFreeBytes);
 
 /// Writes `contents` to `path` atomically. Throws IoError on failure, leaving any
 /// previous file at `path` untouched and no temp file behind.

@@ -4,6 +4,7 @@
 // the old file must stay as it was and no temp file may be left.
 #include "util/file.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -97,6 +98,38 @@ TEST(AtomicWriteTest, ADirectoryInTheWayIsNamedAndLeavesNoTemp) {
   EXPECT_EQ(test::ErrorOf<util::IoError>([&] { util::CheckWritableDestination(dir / "out.onnx"); }),
             (dir / "out.onnx").string() + ": cannot write: is a directory");
   EXPECT_EQ(test::ListDir(dir.path()), before);
+}
+
+// A full file system is reported before work starts. The threshold is raised above
+// what this file system really has (statvfs via std::filesystem::space), since the
+// test cannot fill the disk.
+TEST(AtomicWriteTest, TooLittleFreeSpaceIsReportedBeforeWork) {
+  test::TempDir dir;
+  const std::uintmax_t available = fs::space(dir.path()).available;
+  const std::uintmax_t needed = available + (std::uintmax_t{1} << 30);
+  const auto mib = [](std::uintmax_t b) { return static_cast<double>(b) / (1 << 20); };
+  for (const fs::path& target : {dir / "best_model.pt", dir / "new/run/.haq-probe"}) {
+    SCOPED_TRACE(target.string());
+    const std::string error = test::ErrorOf<util::IoError>([&] {
+      if (target.filename() == ".haq-probe") {
+        util::CheckCreatableDirectory(target.parent_path(), needed);
+      } else {
+        util::CheckWritableDestination(target, needed);
+      }
+    });
+    // The creatable-directory check probes the nearest existing ancestor.
+    const fs::path named = target.filename() == ".haq-probe" ? dir / ".haq-probe" : target;
+    const std::string prefix = named.string() + ": cannot write: only ";
+    const std::string suffix = fmt::format(
+        " MiB free on its file system, at least {:.1f} MiB needed", mib(needed));
+    ASSERT_TRUE(error.starts_with(prefix) && error.ends_with(suffix)) << error;
+    const double reported =
+        std::stod(error.substr(prefix.size(), error.size() - prefix.size() - suffix.size()));
+    EXPECT_NEAR(reported, mib(available), 64.0);  // other processes write meanwhile
+  }
+  // The default threshold (64 MiB) holds on any machine fit to run the tests.
+  EXPECT_NO_THROW(util::CheckWritableDestination(dir / "best_model.pt"));
+  EXPECT_EQ(test::ListDir(dir.path()), "");
 }
 
 TEST(AtomicWriteTest, ReplacesTheFileWithOrdinaryPermissions) {
