@@ -21,19 +21,14 @@ EPISODES=${EPISODES:-150}
 LOSS=${LOSS:-0.5}
 OUT=$1; SEEDS=$2; PAIRS=$3; shift 3
 mkdir -p "$OUT"
+source "$(dirname "$0")/search_run.sh"
 for pair in $PAIRS; do
   agent=${pair%%:*}; budget=${pair#*:}
   episodes=$EPISODES
   if [ "$agent" = uniform ]; then episodes=1; fi
   for seed in $SEEDS; do
-    dir="$OUT/$agent-$budget-s$seed"
-    if [ -f "$dir/summary.json" ]; then continue; fi
-    if [ -f "$dir/settings.json" ]; then
-      "$HAQ" search --resume "$dir" > "$dir.out" 2> "$dir.err"
-    else
-      "$HAQ" search --agent "$agent" --seed "$seed" --budget "latency=$budget" \
-        --episodes "$episodes" "$@" --out "$dir" > "$dir.out" 2> "$dir.err"
-    fi
+    search_run "$OUT/$agent-$budget-s$seed" --agent "$agent" --seed "$seed" \
+      --budget "latency=$budget" --episodes "$episodes" "$@"
   done
 done
 python3 - "$OUT" "$LOSS" "$PAIRS" $SEEDS <<'PY'

@@ -12,15 +12,10 @@ set -euo pipefail
 HAQ=${HAQ:-build/haq}
 OUT=$1; SEEDS=$2; shift 2
 mkdir -p "$OUT"
+source "$(dirname "$0")/search_run.sh"
 for agent in ddpg random; do
   for seed in $SEEDS; do
-    dir="$OUT/$agent-s$seed"
-    if [ -f "$dir/summary.json" ]; then continue; fi
-    if [ -f "$dir/settings.json" ]; then
-      "$HAQ" search --resume "$dir" > "$dir.out" 2> "$dir.err"
-    else
-      "$HAQ" search --agent "$agent" --seed "$seed" "$@" --out "$dir" > "$dir.out" 2> "$dir.err"
-    fi
+    search_run "$OUT/$agent-s$seed" --agent "$agent" --seed "$seed" "$@"
   done
 done
 python3 - "$OUT" $SEEDS <<'PY'
