@@ -47,19 +47,42 @@ std::string ReadFile(const fs::path& path, std::uintmax_t max_bytes) {
 }
 
 namespace {
-// A fresh ".NAME.tmp.XXXXXX" beside `path`, created and open for writing; returns
-// its path and descriptor (throws IoError).
-std::pair<fs::path, int> MakeTempBeside(const fs::path& path) {
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+// A fresh ".STEM.tmp.XXXXXX" in directory `dir`, created and open for writing;
+// returns its path and descriptor. Throws IoError "<what>: <OS reason>".
+std::pair<fs::path, int> MakeTempIn(const fs::path& dir, const std::string& stem,
+                                    const std::string& what) {
   // Built with append: GCC 12 warns falsely on operator+ chains here.
   std::string name(".");
-  name.append(path.filename().string()).append(".tmp.XXXXXX");
+  name.append(stem).append(".tmp.XXXXXX");
   std::string tmpl = (dir / name).string();
   const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) {
-    throw IoError(path.string() + ": cannot write: " + std::strerror(errno));
-  }
+  if (fd < 0) throw IoError(what + ": " + std::strerror(errno));
   return {fs::path(tmpl), fd};
+}
+
+fs::path DirectoryOf(const fs::path& path) {
+  return path.has_parent_path() ? path.parent_path() : fs::path(".");
+}
+
+std::pair<fs::path, int> MakeTempBeside(const fs::path& path) {
+  return MakeTempIn(DirectoryOf(path), path.filename().string(), path.string() + ": cannot write");
+}
+
+// Throws IoError "<what>: <reason>" unless directory `dir` accepts a new file (one
+// is created and removed) and its file system has `min_free_bytes` available.
+void CheckAcceptsNewFile(const fs::path& dir, const std::string& what,
+                         std::uintmax_t min_free_bytes) {
+  const auto created = MakeTempIn(dir, "haq-probe", what);
+  ::close(created.second);
+  ::unlink(created.first.c_str());
+  std::error_code ec;
+  const fs::space_info space = fs::space(dir, ec);
+  if (!ec && space.available < min_free_bytes) {
+    auto mib = [](std::uintmax_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+    throw IoError(fmt::format("{}: only {:.1f} MiB free on its file system, at least {:.1f} "
+                              "MiB needed",
+                              what, mib(space.available), mib(min_free_bytes)));
+  }
 }
 }  // namespace
 
@@ -68,16 +91,7 @@ void CheckWritableDestination(const fs::path& path, std::uintmax_t min_free_byte
   if (fs::is_directory(path, ec)) {
     throw IoError(path.string() + ": cannot write: is a directory");
   }
-  const auto created = MakeTempBeside(path);
-  ::close(created.second);
-  ::unlink(created.first.c_str());
-  const fs::space_info space = fs::space(created.first.parent_path(), ec);
-  if (!ec && space.available < min_free_bytes) {
-    auto mib = [](std::uintmax_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
-    throw IoError(fmt::format("{}: cannot write: only {:.1f} MiB free on its file system, "
-                              "at least {:.1f} MiB needed",
-                              path.string(), mib(space.available), mib(min_free_bytes)));
-  }
+  CheckAcceptsNewFile(DirectoryOf(path), path.string() + ": cannot write", min_free_bytes);
 }
 
 void WriteFileAtomic(const fs::path& path, std::string_view contents) {
@@ -129,7 +143,16 @@ void CheckCreatableDirectory(const fs::path& dir, std::uintmax_t min_free_bytes)
     existing = existing.parent_path();
   }
   if (existing.empty() || !fs::exists(existing)) existing = ".";
-  CheckWritableDestination(existing / ".haq-probe", min_free_bytes);
+  // Errors name the directory asked for and, if it does not exist yet, the one it
+  // would be created in.
+  std::string what = dir.string() + ": cannot ";
+  if (existing == dir) {
+    what += "write";
+  } else {
+    what += "create it in " + (existing == "." ? std::string("the current directory")
+                                                : existing.string());
+  }
+  CheckAcceptsNewFile(existing, what, min_free_bytes);
 }
 
 bool IsAtomicWriteTemp(const std::string& filename) {

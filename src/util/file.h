@@ -29,7 +29,8 @@ void CheckWritableDestination(const std::filesystem::path& path,
 
 /// Checks, before any long work, that directory `dir` can be created (or, if it
 /// exists, written): its nearest existing ancestor accepts a new file and has
-/// `min_free_bytes` available. IoError naming the path otherwise.
+/// `min_free_bytes` available. Otherwise IoError naming `dir` and, when `dir` does
+/// not exist yet, that ancestor: "runs/a: cannot create it in runs: Permission denied".
 void CheckCreatableDirectory(const std::filesystem::path& dir,
                              std::uintmax_t min_free_bytes = kMinFreeBytes);
 
