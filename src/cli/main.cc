@@ -42,6 +42,20 @@ int main(int argc, char** argv) {
   add("export", "Export a quantized model: ONNX (QDQ, opset 13) or bit-packed weights",
       haq::cli::RegisterExport);
 
+  // CLI11 reports a misspelt command as "A subcommand is required"; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->get_name() == argv[1];
+    }
+    if (!known) {
+      fmt::print(stderr, "unknown command '{}'; expected one of: {}\nRun with --help for more "
+                 "information.\n", argv[1], names);
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

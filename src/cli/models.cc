@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "hw/layer_shape.h"
 #include "hw/zoo.h"
 #include "train/model_io.h"
 #include "util/error.h"
@@ -51,6 +52,9 @@ ResolvedModel ResolveModelLayers(const ModelOptions& o, int64_t batch) {
   req.pretrained = false;  // shapes only: no need to read weights
   const train::LoadedModel m = train::LoadModel(req);
   r.layers = m.net.LayerShapes(batch);
+  // A network without convolutions or fully connected layers has nothing to quantize
+  // or cost: say so about the model, before a policy or table is built for it.
+  hw::CheckLayerCount(r.layers, o.name);
   r.input_description = fmt::format("input {}", fmt::join(m.net.input_spec().chw, "x"));
   return r;
 }

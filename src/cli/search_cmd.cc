@@ -11,6 +11,7 @@
 #include "cli/quant_options.h"
 #include "hw/cost_model.h"
 #include "hw/cost_table.h"
+#include "hw/layer_shape.h"
 #include "hw/spec.h"
 #include "search/baselines.h"
 #include "search/ddpg.h"
@@ -254,6 +255,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   // Model and data.
   const data::Dataset train_set = LoadDataset(o.data, /*train=*/true);
   train::LoadedModel m = LoadModelForData(o.model, train_set);
+  hw::CheckLayerCount(m.net.LayerShapes(spec.batch), o.model);  // named as the user gave it
   const SplitData split = SplitTrainVal(train_set, o.data);
   if (o.reward_images > split.val.size()) {
     throw util::InputError(fmt::format(

@@ -108,6 +108,7 @@ void LoadSettings(const fs::path& dir, RunReportData& run, search::EnvOptions& o
   if (run.agent == "uniform") run.episodes_planned = 1;  // the search runs one episode
   options.b_min = util::JsonField<int>(run.settings, "b_min", where);
   options.b_max = util::JsonField<int>(run.settings, "b_max", where);
+  search::CheckBitRange(options.b_min, options.b_max, where + ": b_min, b_max");
   options.pin_first = util::JsonField<bool>(run.settings, "pin_first", where);
   options.pin_last = util::JsonField<bool>(run.settings, "pin_last", where);
   const std::string quantizer = util::JsonField<std::string>(run.settings, "quantizer", where);

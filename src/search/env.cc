@@ -91,13 +91,17 @@ Budget ParseBudget(const std::string& text, const std::string& flag) {
       fmt::join(names, ", "), metric, unit));
 }
 
+void CheckBitRange(int b_min, int b_max, const std::string& where) {
+  if (b_min < 1 || b_max > 8 || b_min > b_max) {
+    throw util::InputError(
+        fmt::format("{}: expected 1 <= b_min <= b_max <= 8, got {}..{}", where, b_min, b_max));
+  }
+}
+
 QuantEnv::QuantEnv(std::vector<hw::LayerShape> layers, const hw::CostTable& table, Budget budget,
                    EnvOptions options)
     : layers_(std::move(layers)), budget_(std::move(budget)), options_(options) {
-  if (options_.b_min < 1 || options_.b_max > 8 || options_.b_min > options_.b_max) {
-    throw util::InputError(fmt::format("bits: expected 1 <= b_min <= b_max <= 8, got {}..{}",
-                                       options_.b_min, options_.b_max));
-  }
+  CheckBitRange(options_.b_min, options_.b_max);
   if (layers_.empty()) throw util::InputError("model: expected at least one quantizable layer, got none");
   const size_t n = layers_.size();
   costs_.assign(n * 64, 0.0);

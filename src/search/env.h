@@ -38,6 +38,10 @@ struct Budget {
 /// Throws util::InputError naming `flag`, what was expected and what was found.
 Budget ParseBudget(const std::string& text, const std::string& flag = "--budget");
 
+/// Throws InputError "WHERE: expected 1 <= b_min <= b_max <= 8, got B_MIN..B_MAX"
+/// unless [b_min, b_max] is a range of bit widths the quantizers support.
+void CheckBitRange(int b_min, int b_max, const std::string& where = "bits");
+
 struct EnvOptions {
   int b_min = 2;
   int b_max = 8;

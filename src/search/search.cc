@@ -125,9 +125,10 @@ SearchResult ReadRun(const fs::path& dir) {
   }
   const json state = util::ReadJsonFile(state_path);
   const std::string where = state_path.string();
-  if (util::JsonField<std::string>(state, "format", where) != kStateFormat) {
-    throw util::InputError(fmt::format("{}: format: expected '{}', got '{}'", where, kStateFormat,
-                                       state["format"].dump()));
+  if (const auto format = util::JsonField<std::string>(state, "format", where);
+      format != kStateFormat) {
+    throw util::InputError(
+        fmt::format("{}: format: expected '{}', got '{}'", where, kStateFormat, format));
   }
   SearchResult r;
   r.log = ReadLog(dir, util::JsonField<int64_t>(state, "episodes_done", where));

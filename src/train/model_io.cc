@@ -83,7 +83,10 @@ LoadedModel LoadModel(const ModelRequest& r) {
         }
         return v;
       };
-      m.net.set_normalization(values("mean"), values("std"));
+      // (in this order: function arguments are evaluated in no fixed order, and the
+      // error must name the first bad field)
+      std::vector<double> mean = values("mean");
+      m.net.set_normalization(std::move(mean), values("std"));
     }
     m.description = fmt::format("{} (weights from {})", base, m.checkpoint_path);
   } else {

@@ -158,9 +158,11 @@ std::unique_ptr<quant::PolicyHook> HookFromCheckpoint(const graph::Network& net,
   const auto& wc = Field(rec, "weight_clips", where);
   const auto& ac = Field(rec, "activation_clips", where);
   const auto& as = Field(rec, "activation_signed", where);
-  if (!wc.is_array() || wc.size() != n || !as.is_array() || as.size() != n) {
+  if (!wc.is_array() || wc.size() != n || !ac.is_array() || ac.size() != n || !as.is_array() ||
+      as.size() != n) {
     throw util::InputError(fmt::format(
-        "{}: expected weight_clips and activation_signed arrays of {} entries (one per layer)",
+        "{}: expected weight_clips, activation_clips and activation_signed arrays of {} entries "
+        "(one per layer)",
         where, n));
   }
   std::vector<std::vector<double>> weight_clips;

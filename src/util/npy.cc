@@ -36,7 +36,10 @@ std::string EncodeNpy(const NpyInt64& a) {
   out += header;
   const size_t offset = out.size();
   out.resize(offset + a.data.size() * sizeof(int64_t));
-  std::memcpy(out.data() + offset, a.data.data(), a.data.size() * sizeof(int64_t));
+  // (an empty vector's data() may be null, which memcpy must not get even for 0 bytes)
+  if (!a.data.empty()) {
+    std::memcpy(out.data() + offset, a.data.data(), a.data.size() * sizeof(int64_t));
+  }
   return out;
 }
 
@@ -90,7 +93,7 @@ NpyInt64 DecodeNpy(const std::string& bytes, const std::string& source) {
                             bytes.size() - data_start));
   }
   a.data.resize(static_cast<size_t>(count));
-  std::memcpy(a.data.data(), bytes.data() + data_start, want);
+  if (want > 0) std::memcpy(a.data.data(), bytes.data() + data_start, want);
   return a;
 }
 

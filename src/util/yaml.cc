@@ -1,6 +1,7 @@
 #include "util/yaml.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +14,10 @@ namespace haq::util {
 YAML::Node ParseYaml(const std::string& text, const std::string& source) {
   try {
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for this is "bad file".
+    throw InputError(fmt::format("{}:{}:{}: malformed YAML: nested deeper than {} levels",
+                                 source, e.mark.line + 1, e.mark.column + 1, e.depth() - 1));
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}:{}:{}: malformed YAML: {}", source, e.mark.line + 1,
                                  e.mark.column + 1, e.msg));

@@ -79,15 +79,4 @@ inline std::string CifarRecord(uint8_t label, int seed) {
   return r;
 }
 
-/// The message of the `E` that `f` throws, or "(no exception)".
-template <typename E, typename F>
-std::string MessageOf(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
 }  // namespace haq::test

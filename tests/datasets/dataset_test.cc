@@ -14,9 +14,9 @@ namespace haq::data {
 namespace {
 
 namespace fs = std::filesystem;
+using test::ErrorOf;
 using test::IdxImages;
 using test::IdxLabels;
-using test::MessageOf;
 using test::TempDir;
 using test::WriteGz;
 using test::WriteRaw;
@@ -46,7 +46,7 @@ struct FashionDir {
   }
   std::string Path(const std::string& name) const { return (dir / (name + ".gz")).string(); }
   std::string Error(bool train = true) const {
-    return MessageOf<InputError>([&] { LoadFashionMnist(dir.path().string(), train); });
+    return ErrorOf<InputError>([&] { LoadFashionMnist(dir.path().string(), train); });
   }
   TempDir dir;
 };
@@ -95,7 +95,7 @@ TEST(FashionMnistTest, DefaultDirectoryIsTheDebianPackages) {
 TEST(FashionMnistTest, MissingFilesNameTheFileAndThePackage) {
   const TempDir empty;
   const std::string d = empty.path().string();
-  EXPECT_EQ(MessageOf<InputError>([&] { LoadFashionMnist(d, true); }),
+  EXPECT_EQ(ErrorOf<InputError>([&] { LoadFashionMnist(d, true); }),
             d + "/train-images-idx3-ubyte.gz: Fashion-MNIST file not found (nor " + d +
                 "/train-images-idx3-ubyte); install the Debian package dataset-fashion-mnist "
                 "(apt-get install dataset-fashion-mnist), which puts the files in "
@@ -158,7 +158,7 @@ struct CifarDir {
     WriteRaw(base / "test_batch.bin", bytes);
   }
   std::string Error(bool train = true) const {
-    return MessageOf<InputError>([&] { LoadCifar10(dir.path().string(), train); });
+    return ErrorOf<InputError>([&] { LoadCifar10(dir.path().string(), train); });
   }
   TempDir dir;
   fs::path base;
@@ -215,6 +215,15 @@ TEST(Cifar10Test, MissingFileIsNamed) {
   EXPECT_EQ(c.Error(false), d + "/test_batch.bin: CIFAR-10 file not found; expected the binary version "
                                 "of CIFAR-10 (data_batch_1.bin ... data_batch_5.bin and test_batch.bin, "
                                 "as in cifar-10-batches-bin) in " + d);
+}
+
+TEST(Cifar10Test, ABatchFileThatIsADirectoryIsNamed) {
+  const CifarDir c;
+  const fs::path p = c.base / "test_batch.bin";
+  fs::remove(p);
+  fs::create_directory(p);
+  EXPECT_EQ(ErrorOf<util::IoError>([&] { LoadCifar10(c.dir.path().string(), false); }),
+            p.string() + ": cannot read: Is a directory");
 }
 
 TEST(Cifar10Test, SizeMustBeAWholeNumberOfRecords) {
@@ -294,7 +303,7 @@ TEST(SeededSplitTest, SecondCountTakesAPrefixOfTheRest) {
 
 TEST(SeededSplitTest, CountsAreChecked) {
   auto err = [](int64_t n, int64_t a, int64_t b) {
-    return MessageOf<InputError>([&] { SeededSplit(n, a, b, 0); });
+    return ErrorOf<InputError>([&] { SeededSplit(n, a, b, 0); });
   };
   EXPECT_EQ(err(10, 6, 5), "SeededSplit: expected first_count + second_count <= n = 10, got 6 + 5 = 11");
   EXPECT_EQ(err(10, 11, -1), "SeededSplit: expected first_count <= n = 10, got 11");
@@ -336,7 +345,7 @@ TEST(SubsetTest, TakesRowsInOrder) {
 
 TEST(SubsetTest, IndicesAreChecked) {
   const Dataset d = Tiny();
-  auto err = [&](const torch::Tensor& i) { return MessageOf<InputError>([&] { Subset(d, i); }); };
+  auto err = [&](const torch::Tensor& i) { return ErrorOf<InputError>([&] { Subset(d, i); }); };
   EXPECT_EQ(err(torch::tensor({0, 4})), "tiny: subset indices[1]: expected an index in 0..3, got 4");
   EXPECT_EQ(err(torch::tensor({-1})), "tiny: subset indices[0]: expected an index in 0..3, got -1");
   EXPECT_EQ(err(torch::tensor({0.5f})), "tiny: subset indices: expected a 1-D integer tensor, got Float [1]");
@@ -346,7 +355,7 @@ TEST(SubsetTest, IndicesAreChecked) {
 }
 
 TEST(ValidateDatasetTest, NamesWhatIsWrong) {
-  auto err = [](const Dataset& d) { return MessageOf<InputError>([&] { ValidateDataset(d); }); };
+  auto err = [](const Dataset& d) { return ErrorOf<InputError>([&] { ValidateDataset(d); }); };
   Dataset d = Tiny();
   d.images = d.images.to(torch::kFloat);
   EXPECT_EQ(err(d), "tiny: images: expected a uint8 tensor [N, C, H, W], got Float [4, 1, 2, 2]");

@@ -12,13 +12,14 @@
 namespace haq::data {
 namespace {
 
+using test::ErrorOf;
 using test::IdxBytes;
 using test::IdxImages;
 using test::IdxLabels;
-using test::MessageOf;
 using test::TempDir;
 using test::WriteGz;
 using test::WriteRaw;
+namespace fs = std::filesystem;
 using util::InputError;
 
 torch::Tensor ExpectedImages(int64_t n, int64_t rows, int64_t cols) {
@@ -31,10 +32,10 @@ torch::Tensor ExpectedImages(int64_t n, int64_t rows, int64_t cols) {
 }
 
 std::string ImagesError(const std::string& path) {
-  return MessageOf<InputError>([&] { ReadIdxImages(path); });
+  return ErrorOf<InputError>([&] { ReadIdxImages(path); });
 }
 std::string LabelsError(const std::string& path) {
-  return MessageOf<InputError>([&] { ReadIdxLabels(path); });
+  return ErrorOf<InputError>([&] { ReadIdxLabels(path); });
 }
 
 class IdxTest : public ::testing::TestWithParam<bool> {
@@ -182,10 +183,21 @@ TEST(IdxGzipTest, CutGzipFile) {
       << message;
 }
 
+TEST(IdxFileTest, DirectoryIsAnIoError) {
+  TempDir dir;
+  for (const char* name : {"images.gz", "images"}) {
+    const fs::path p = dir / name;
+    fs::create_directory(p);
+    EXPECT_EQ(ErrorOf<util::IoError>([&] { ReadIdxImages(p.string()); }),
+              p.string() + ": read failed: Is a directory")
+        << name;
+  }
+}
+
 TEST(IdxFileTest, MissingFile) {
   TempDir dir;
   const std::string p = (dir / "nope.gz").string();
-  EXPECT_EQ(MessageOf<util::IoError>([&] { ReadIdxImages(p); }),
+  EXPECT_EQ(ErrorOf<util::IoError>([&] { ReadIdxImages(p); }),
             p + ": cannot read: No such file or directory");
 }
 

@@ -7,12 +7,13 @@
 #include <tuple>
 
 #include "datasets/data_files.h"
+#include "test_util.h"
 #include "util/error.h"
 
 namespace haq::data {
 namespace {
 
-using test::MessageOf;
+using test::ErrorOf;
 using util::InputError;
 
 std::vector<int64_t> ToVector(const torch::Tensor& t) {
@@ -364,7 +365,7 @@ TEST(BatchLoaderTest, EmptyIndicesAndTheEndOfAnEpoch) {
 TEST(BatchLoaderTest, OptionsAreChecked) {
   const Dataset d = Synthetic(5, 3, 28, 28);
   auto err = [&](const LoaderOptions& o, torch::Tensor idx = torch::arange(5)) {
-    return MessageOf<InputError>([&] { BatchLoader l(d, idx, o); });
+    return ErrorOf<InputError>([&] { BatchLoader l(d, idx, o); });
   };
   EXPECT_EQ(err({.batch_size = 0}), "BatchLoader for synthetic: batch_size: expected at least 1, got 0");
   EXPECT_EQ(err({.augment = {.pad_crop = -1}}),
@@ -377,16 +378,16 @@ TEST(BatchLoaderTest, OptionsAreChecked) {
             "BatchLoader for synthetic: out_channels: expected 0 (keep) or 3 (the images' channels), got 1");
   EXPECT_EQ(err({}, torch::tensor({0, 5})), "synthetic: loader indices[1]: expected an index in 0..4, got 5");
   const Dataset gray = Synthetic(5, 1, 4, 4);
-  EXPECT_EQ(MessageOf<InputError>([&] { BatchLoader l(gray, {.out_channels = -3}); }),
+  EXPECT_EQ(ErrorOf<InputError>([&] { BatchLoader l(gray, {.out_channels = -3}); }),
             "BatchLoader for synthetic: out_channels: expected 0 (keep) or at least 1 (copies of the one "
             "channel), got -3");
   Dataset bad = Synthetic(5, 3, 4, 4);
   bad.std.pop_back();
-  EXPECT_EQ(MessageOf<InputError>([&] { BatchLoader l(bad, {}); }),
+  EXPECT_EQ(ErrorOf<InputError>([&] { BatchLoader l(bad, {}); }),
             "synthetic: mean, std: expected 3 each (one per channel), got 3 and 2");
   BatchLoader loader(d, {.batch_size = 2});
-  EXPECT_EQ(MessageOf<InputError>([&] { loader.Seek(4); }), "BatchLoader: Seek: expected a batch in 0..3, got 4");
-  EXPECT_EQ(MessageOf<InputError>([&] { loader.StartEpoch(-1); }),
+  EXPECT_EQ(ErrorOf<InputError>([&] { loader.Seek(4); }), "BatchLoader: Seek: expected a batch in 0..3, got 4");
+  EXPECT_EQ(ErrorOf<InputError>([&] { loader.StartEpoch(-1); }),
             "BatchLoader: epoch: expected at least 0, got -1");
 }
 

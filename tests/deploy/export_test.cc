@@ -10,10 +10,13 @@
 #include <gtest/gtest.h>
 // ONNX_ML is defined for haq_core: Debian's libonnx ships only the onnx-ml classes.
 #include <onnx/onnx_pb.h>
+#include <zlib.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
 #include <set>
@@ -267,15 +270,23 @@ INSTANTIATE_TEST_SUITE_P(Schemes, ExportPackedTest, testing::Values(false, true)
                            return std::string(p.param ? "KMeans" : "Linear");
                          });
 
-TEST(ExportPackedTest, CorruptFilesAreRefusedWithExactMessages) {
+// A good 3-bit packed export in a temp directory, for tests that damage it.
+class CorruptPackedTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const auto x = RunHaq(
+        fmt::format("export --model {} --bits 3 --format packed --out p", kModel), dir.path());
+    ASSERT_EQ(x.exit_code, 0) << x.err;
+    good_weights = util::ReadFile(weights);
+    good_manifest = util::ReadFile(manifest);
+  }
   test::TempDir dir;
-  const auto x = RunHaq(fmt::format("export --model {} --bits 3 --format packed --out p", kModel),
-                        dir.path());
-  ASSERT_EQ(x.exit_code, 0) << x.err;
   const fs::path weights = dir / "p/weights.bin";
   const fs::path manifest = dir / "p/manifest.json";
-  const std::string good_weights = util::ReadFile(weights);
-  const std::string good_manifest = util::ReadFile(manifest);
+  std::string good_weights, good_manifest;
+};
+
+TEST_F(CorruptPackedTest, DamagedFilesAreRefusedWithExactMessages) {
   auto expect_error = [&](const std::string& what) {
     try {
       deploy::ReadPacked(dir / "p");
@@ -308,6 +319,95 @@ TEST(ExportPackedTest, CorruptFilesAreRefusedWithExactMessages) {
   expect_error(fmt::format("{}: format: expected \"haq-packed-1\", got \"other\"", manifest.string()));
   util::WriteFileAtomic(manifest, "{\"format\": ");
   expect_error(fmt::format("{}: malformed JSON", manifest.string()));
+}
+
+// Every malformed manifest field of docs/RELIABILITY.md, section 11. Each case
+// edits a good 3-bit export (the manifest as JSON, the weights as bytes with the
+// CRC recomputed by zlib, so that only the field under test is wrong) and expects
+// the exact message; the next case starts from the good files again.
+TEST_F(CorruptPackedTest, MalformedManifestFieldsHaveExactMessages) {
+  const std::string m = manifest.string(), w = weights.string();
+  const nlohmann::json good = nlohmann::json::parse(good_manifest);
+  ASSERT_EQ(good["layers"][0]["shape"], nlohmann::json({16, 1, 3, 3}));
+  ASSERT_EQ(good["layers"][1]["bit_offset"], 432);
+  const int64_t total = good["weights_bits"].get<int64_t>();
+  struct Case {
+    const char* name;
+    std::function<void(nlohmann::json& manifest, std::string& weights)> edit;
+    std::string message;
+  };
+  auto crc = [](const std::string& bytes) {
+    return ::crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size()));
+  };
+  const std::vector<Case> cases = {
+      {"layers empty", [](auto& j, auto&) { j["layers"] = nlohmann::json::array(); },
+       m + ": layers: expected a non-empty array"},
+      {"layers not an array", [](auto& j, auto&) { j["layers"] = 3; },
+       m + ": layers: expected a non-empty array"},
+      {"9 dimensions", [](auto& j, auto&) { j["layers"][0]["shape"] = std::vector<int>(9, 1); },
+       m + ": layers[0].shape: expected 1 to 8 dimensions, got [1,1,1,1,1,1,1,1,1]"},
+      {"a zero size", [](auto& j, auto&) { j["layers"][0]["shape"][1] = 0; },
+       m + ": layers[0].shape: expected positive sizes with at most 2^40 elements, got [16,0,3,3]"},
+      {"2^42 elements",
+       [](auto& j, auto&) { j["layers"][0]["shape"] = {int64_t{1} << 21, int64_t{1} << 21}; },
+       m + ": layers[0].shape: expected positive sizes with at most 2^40 elements, got "
+           "[2097152,2097152]"},
+      {"bit_offset overlapping the layer before", [](auto& j, auto&) { j["layers"][1]["bit_offset"] = 0; },
+       m + ": layers[1].bit_offset: expected 432 (the layers before it) with 432 bits left for "
+           "this layer, got 0"},
+      {"two scales for 16 channels", [](auto& j, auto&) { j["layers"][0]["scales"] = {0.1, 0.2}; },
+       m + ": layers[0].scales: expected 1 or 16 (shape[0]) scales, got 2"},
+      {"axis past the last dimension", [](auto& j, auto&) { j["layers"][0]["axis"] = 4; },
+       m + ": layers[0].axis: expected an integer in 0..3, got 4"},
+      {"codebook of 9 values for 3 bits",
+       [](auto& j, auto&) {
+         j["layers"][0]["scheme"] = "kmeans";
+         j["layers"][0]["codebook"] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+       },
+       m + ": layers[0].codebook: expected at most 2^3 values, got 9"},
+      {"linear code 7 of 3 bits (levels 0..6)",
+       [&](auto& j, auto& bytes) {
+         bytes[0] = static_cast<char>(bytes[0] | 0x07);  // the first weight, LSB first
+         j["weights_crc32"] = crc(bytes);
+       },
+       w + ": layer 'features.0.0' weight 0: expected codes 0..6, found 7"},
+      {"weights_bits past the last layer",
+       [&](auto& j, auto& bytes) {
+         bytes += std::string(1, '\0');
+         j["weights_bits"] = ((total + 7) / 8 + 1) * 8;
+         j["weights_crc32"] = crc(bytes);
+       },
+       fmt::format("{}: weights_bits: expected {} (the sum over layers), got {}", m, total,
+                   ((total + 7) / 8 + 1) * 8)},
+      {"weights_file up a directory", [](auto& j, auto&) { j["weights_file"] = "../weights.bin"; },
+       m + ": weights_file: expected a file name in the export's directory, got \"../weights.bin\""},
+      {"weights_file absolute", [](auto& j, auto&) { j["weights_file"] = "/etc/passwd"; },
+       m + ": weights_file: expected a file name in the export's directory, got \"/etc/passwd\""},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json j = good;
+    std::string bytes = good_weights;
+    c.edit(j, bytes);
+    util::WriteFileAtomic(manifest, j.dump(2));
+    util::WriteFileAtomic(weights, bytes);
+    EXPECT_EQ(test::InputErrorOf([&] { deploy::ReadPacked(dir / "p"); }), c.message) << c.name;
+  }
+  // Files that cannot be read: a missing manifest, one past the 64 MiB limit, and a
+  // weights_file that names a directory.
+  util::WriteFileAtomic(weights, good_weights);
+  fs::remove(manifest);
+  EXPECT_EQ(test::ErrorOf<util::IoError>([&] { deploy::ReadPacked(dir / "p"); }),
+            m + ": cannot read: No such file or directory");
+  dir.Write("p/manifest.json", "");
+  fs::resize_file(manifest, (std::uintmax_t{64} << 20) + 1);
+  EXPECT_EQ(test::InputErrorOf([&] { deploy::ReadPacked(dir / "p"); }),
+            m + ": file is 67108865 bytes, more than the limit of 67108864");
+  nlohmann::json j = good;
+  j["weights_file"] = "sub";
+  util::WriteFileAtomic(manifest, j.dump(2));
+  fs::create_directory(dir / "p/sub");
+  EXPECT_EQ(test::ErrorOf<util::IoError>([&] { deploy::ReadPacked(dir / "p"); }),
+            (dir / "p/sub").string() + ": cannot read: is a directory");
 }
 
 struct BadExport {

@@ -6,8 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "graph/onnx_test_util.h"
+#include "hw/layer_shape.h"
 #include "test_util.h"
 #include "util/error.h"
 
@@ -294,6 +296,125 @@ TEST(OnnxImport, MissingDefaultOpsetIsInvalid) {
   EXPECT_EQ(ImportError(path), path.string() +
                                    ": not a valid ONNX model: it has no opset_import for the "
                                    "default ONNX domain");
+}
+
+// Malformed graphs of docs/RELIABILITY.md, section 5: each edits the tiny conv net
+// (x [1,3,8,8] -> Conv 'conv1' -> Relu 'relu1' -> y) in one way and expects the
+// exact message, which names the file. "PATH" stands for the file's path.
+TEST(OnnxImport, MalformedGraphsHaveExactMessages) {
+  struct Case {
+    const char* name;
+    std::function<void(onnx::ModelProto&)> edit;
+    std::string message;
+  };
+  auto graph = [](onnx::ModelProto& m) { return m.mutable_graph(); };
+  const std::vector<Case> cases = {
+      {"no graph", [](onnx::ModelProto& m) { m.clear_graph(); },
+       "PATH: not a valid ONNX model: it has no graph"},
+      {"sparse initializer",
+       [&](onnx::ModelProto& m) {
+         auto* s = graph(m)->add_sparse_initializer();
+         s->mutable_values()->set_name("sparse.w");
+         s->mutable_values()->set_data_type(onnx::TensorProto::FLOAT);
+         s->add_dims(4);
+       },
+       "PATH: sparse initializer 'sparse.w' is not supported; expected dense initializers"},
+      {"an initializer defined twice",
+       [&](onnx::ModelProto& m) { *graph(m)->add_initializer() = graph(m)->initializer(1); },
+       "PATH: initializer 'conv1.bias' is defined more than once"},
+      {"segmented tensor",
+       [&](onnx::ModelProto& m) {
+         graph(m)->mutable_initializer(1)->mutable_segment()->set_begin(0);
+         graph(m)->mutable_initializer(1)->mutable_segment()->set_end(4);
+       },
+       "PATH: initializer 'conv1.bias': segmented tensors are not supported"},
+      {"negative dimension",
+       [&](onnx::ModelProto& m) { graph(m)->mutable_initializer(1)->set_dims(0, -3); },
+       "PATH: initializer 'conv1.bias': dims [-3]: dimension 0 is -3; expected a size >= 0"},
+      {"input without a shape",
+       [&](onnx::ModelProto& m) {
+         graph(m)->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+       },
+       "PATH: graph input 'x' has no shape in the file; expected a shape with fixed sizes"},
+      {"input dimension 0",
+       [&](onnx::ModelProto& m) {
+         graph(m)->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()
+             ->mutable_dim(2)->set_dim_value(0);
+       },
+       "PATH: graph input 'x': dimension 2 is 0; expected a positive size"},
+      {"attribute of type GRAPH",
+       [&](onnx::ModelProto& m) {
+         auto* a = graph(m)->mutable_node(0)->add_attribute();
+         a->set_name("body");
+         a->set_type(onnx::AttributeProto::GRAPH);
+         a->mutable_g()->set_name("sub");
+       },
+       "PATH: node 'conv1' (Conv): attribute 'body': has type GRAPH; expected INT, FLOAT, "
+       "STRING, INTS, FLOATS or TENSOR"},
+      {"value used before it is produced",
+       [&](onnx::ModelProto& m) { graph(m)->mutable_node(1)->set_input(0, "nowhere"); },
+       "PATH: node 1 'relu1' (Relu): input 'nowhere' is used before any node produces it"},
+      {"a cycle",
+       [&](onnx::ModelProto& m) { graph(m)->mutable_node(0)->set_input(0, "y"); },
+       "PATH: node 0 'conv1' (Conv): input 'y' is used before any node produces it"},
+      {"an output nobody produces",
+       [&](onnx::ModelProto& m) { graph(m)->mutable_output(0)->set_name("z"); },
+       "PATH: no node produces the graph output 'z'"},
+      {"no graph output", [&](onnx::ModelProto& m) { graph(m)->clear_output(); },
+       "PATH: the graph has no input or no output"},
+  };
+  for (const Case& c : cases) {
+    OnnxModelBuilder b = TinyConvModel();
+    c.edit(b.model());
+    TempDir dir;
+    const auto path = dir.Write("bad.onnx", b.Serialize());
+    std::string expected = c.message;
+    expected.replace(0, 4, path.string());
+    const std::string error = ImportError(path);
+    if (expected.ends_with("*")) {
+      expected.pop_back();
+      EXPECT_TRUE(error.starts_with(expected)) << c.name << ": " << error;
+    } else {
+      EXPECT_EQ(error, expected) << c.name;
+    }
+  }
+}
+
+// 16385 quantizable layers, one more than any policy may address: a chain of 1x1
+// convolutions sharing one weight, refused when the graph is built.
+TEST(OnnxImport, MoreQuantizableLayersThanPoliciesAddressAreRefused) {
+  OnnxModelBuilder b;
+  b.Input("x", {1, 1, 2, 2}).Initializer("w", {1, 1, 1, 1}, {1.0f});
+  std::string value = "x";
+  for (int i = 0; i <= hw::kMaxLayers; ++i) {
+    const std::string next = fmt::format("v{}", i);
+    b.Node("Conv", {value, "w"}, {next}, fmt::format("c{}", i));
+    value = next;
+  }
+  b.Output(value);
+  TempDir dir;
+  const auto path = dir.Write("deep.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), path.string() + ": expected at most 16384 quantizable layers, got 16385");
+}
+
+// A network with nothing to quantize imports (it can be evaluated), but every
+// command that costs or quantizes it says so about the model.
+TEST(OnnxImport, ANetworkWithoutQuantizableLayersIsRefusedByCostAndSearch) {
+  OnnxModelBuilder b;
+  b.Input("x", {1, 1, 28, 28});
+  b.Node("Relu", {"x"}, {"h"}, "relu");
+  b.Node("Flatten", {"h"}, {"y"}, "flatten");
+  b.Output("y");
+  TempDir dir;
+  const auto path = dir.Write("relu.onnx", b.Serialize());
+  EXPECT_EQ(ImportError(path), "");
+  for (const char* command : {"cost --hw bitfusion", "search --budget latency=0.5 --out run"}) {
+    const auto r = test::RunHaq(std::string(command) + " --model relu.onnx", dir.path());
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_EQ(r.err, "haq: error: relu.onnx: expected 1 to 16384 quantizable layers, got 0\n")
+        << command;
+  }
+  EXPECT_EQ(test::ListDir(dir.path()), "relu.onnx\n");
 }
 
 // Opset-dependent semantics: Softmax coerces to 2-D before opset 13.

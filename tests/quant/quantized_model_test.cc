@@ -243,10 +243,15 @@ TEST(QuantRecordTest, MalformedRecordsNameTheField) {
   EXPECT_EQ(message([](nlohmann::json& r) { r["weight_clips"][2] = {"x"}; }),
             "q.pt: meta.quantization.weight_clips[2][0]: expected a number, got string");
   EXPECT_EQ(message([](nlohmann::json& r) { r["activation_signed"].erase(0); }),
-            "q.pt: meta.quantization: expected weight_clips and activation_signed arrays of 22 "
-            "entries (one per layer)");
+            "q.pt: meta.quantization: expected weight_clips, activation_clips and "
+            "activation_signed arrays of 22 entries (one per layer)");
   EXPECT_EQ(message([](nlohmann::json& r) { r["policy"]["layers"][0]["w_bits"] = 9; }),
             "q.pt: meta.quantization.policy: layers[0].w_bits: expected an integer in 1..8, got 9");
+  EXPECT_EQ(message([](nlohmann::json& r) { r["activation_signed"][0] = 1; }),
+            "q.pt: meta.quantization.activation_signed[0]: expected true or false, got number");
+  EXPECT_EQ(message([](nlohmann::json& r) { r["activation_clips"].erase(0); }),
+            "q.pt: meta.quantization: expected weight_clips, activation_clips and "
+            "activation_signed arrays of 22 entries (one per layer)");
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "hw/cost_model.h"
 #include "hw/spec.h"
@@ -365,6 +367,41 @@ struct BadCase {
   std::string message;  // stderr, exactly; a trailing '*' matches any rest of the line
 };
 
+using json = nlohmann::json;
+
+// A damage that edits one of the run's JSON files in place.
+std::function<void(const fs::path&)> EditJsonFile(const std::string& file,
+                                                  std::function<void(json&)> edit) {
+  return [=](const fs::path& run) {
+    json j = json::parse(util::ReadFile(run / file));
+    edit(j);
+    util::WriteFileAtomic(run / file, j.dump());
+  };
+}
+std::function<void(const fs::path&)> EditNetwork(std::function<void(json&)> edit) {
+  return EditJsonFile("network.json", std::move(edit));
+}
+std::function<void(const fs::path&)> EditSettings(std::function<void(json&)> edit) {
+  return EditJsonFile("settings.json", std::move(edit));
+}
+// Edits line `index` (from 0) of log.jsonl.
+std::function<void(const fs::path&)> EditLogLine(size_t index, std::function<void(json&)> edit) {
+  return [=](const fs::path& run) {
+    std::istringstream in(util::ReadFile(run / "log.jsonl"));
+    std::string text;
+    size_t i = 0;
+    for (std::string line; std::getline(in, line); ++i) {
+      if (i == index) {
+        json j = json::parse(line);
+        edit(j);
+        line = j.dump();
+      }
+      text += line + "\n";
+    }
+    util::WriteFileAtomic(run / "log.jsonl", text);
+  };
+}
+
 TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
   const std::vector<BadCase> cases = {
       {"missing directory", [](const fs::path& d) { fs::remove_all(d); }, "report run",
@@ -438,6 +475,85 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
        "haq: error: no/such/dir/r.html: cannot write: No such file or directory\n"},
       {"compare with one run", [](const fs::path&) {}, "report --compare run",
        "haq: error: --compare: expected at least 2 run directories, got 1\n"},
+      // network.json: the layer shapes (docs/RELIABILITY.md, section 4).
+      {"network.json without model", EditNetwork([](json& j) { j.erase("model"); }), "report run",
+       "haq: error: run/network.json: missing field 'model'\n"},
+      {"network.json model not a string", EditNetwork([](json& j) { j["model"] = 5; }),
+       "report run", "haq: error: run/network.json: model: expected a string, got 5\n"},
+      {"network.json with 16385 layers",
+       EditNetwork([](json& j) { j["layers"] = json(std::vector<json>(16385, j["layers"][2])); }),
+       "report run",
+       "haq: error: run/network.json: layers: expected an array of 1 to 16384 layers, got 16385 "
+       "layers\n"},
+      {"layer name not a string", EditNetwork([](json& j) { j["layers"][1]["name"] = 5; }),
+       "report run", "haq: error: run/network.json: layers[1].name: expected a string, got 5\n"},
+      {"is_first not a boolean", EditNetwork([](json& j) { j["layers"][0]["is_first"] = 1; }),
+       "report run",
+       "haq: error: run/network.json: layers[0].is_first: expected true or false, got 1\n"},
+      {"input values x batch over 2^44",
+       EditNetwork([](json& j) {
+         j["layers"][2]["in_h"] = 1 << 20;
+         j["layers"][2]["in_w"] = 1 << 20;
+       }),
+       "report run",
+       "haq: error: run/network.json: layers[2]: layer 'model.1.3': input values x batch: "
+       "expected at most 2^44, got more (1x1 s1 32->64 1048576x1048576)\n"},
+      {"groups not a divisor", EditNetwork([](json& j) { j["layers"][2]["groups"] = 3; }),
+       "report run",
+       "haq: error: run/network.json: layers[2]: layer 'model.1.3': groups: expected a divisor "
+       "of in_channels (32) and out_channels (64), got 3\n"},
+      {"depthwise with more outputs than inputs",
+       EditNetwork([](json& j) {
+         j["layers"][1]["out_channels"] = 2 * j["layers"][1]["in_channels"].get<int>();
+       }),
+       "report run", "haq: error: run/network.json: layers[1]: layer 'model.1.0': depthwise: expected groups == "
+       "in_channels == out_channels, got 32, 32, 64\n"},
+      {"fc with a 3x3 kernel", EditNetwork([](json& j) { j["layers"].back()["kernel_h"] = 3; }),
+       "report run", "haq: error: run/network.json: layers[27]: layer 'fc': fc: expected a 1x1 kernel, 1x1 "
+       "output and one group\n"},
+      {"logged policy one layer short",
+       EditLogLine(1, [](json& j) { j["policy"].erase(j["policy"].end() - 1); }), "report run",
+       "haq: error: run/log.jsonl: line 2: expected episode 1 with best_episode in 0..1 and 28 "
+       "layers, got episode 1, best_episode 1, 27 layers\n"},
+      // The rest of the run directory (section 10).
+      {"settings.json malformed",
+       [](const fs::path& d) { util::WriteFileAtomic(d / "settings.json", "{\"agent\": "); },
+       "report run", "haq: error: run/settings.json: malformed JSON: *"},
+      {"settings.json not an object",
+       [](const fs::path& d) { util::WriteFileAtomic(d / "settings.json", "[]"); }, "report run",
+       "haq: error: run/settings.json: expected a JSON object, got array\n"},
+      {"settings.json without agent", EditSettings([](json& j) { j.erase("agent"); }),
+       "report run", "haq: error: run/settings.json: missing field 'agent'\n"},
+      {"settings.json b_min not an integer", EditSettings([](json& j) { j["b_min"] = "x"; }),
+       "report run", "haq: error: run/settings.json: b_min: expected an integer, got \"x\"\n"},
+      {"settings.json budget", EditSettings([](json& j) { j["budget"] = "latency=fast"; }),
+       "report run", "haq: error: run/settings.json: budget: expected a positive number after 'latency=', "
+       "got 'fast'\n"},
+      {"settings.json bits out of range",
+       EditSettings([](json& j) {
+         j["b_min"] = 0;
+         j["b_max"] = 9;
+       }),
+       "report run", "haq: error: run/settings.json: b_min, b_max: expected 1 <= b_min <= b_max <= 8, got "
+       "0..9\n"},
+      {"episode numbers out of order", EditLogLine(2, [](json& j) { j["episode"] = 5; }),
+       "report run",
+       "haq: error: run/log.jsonl: line 3: expected episode 2 with best_episode in 0..2 and 28 "
+       "layers, got episode 5, best_episode 1, 28 layers\n"},
+      {"best_episode out of range", EditLogLine(2, [](json& j) { j["best_episode"] = 7; }),
+       "report run",
+       "haq: error: run/log.jsonl: line 3: expected episode 2 with best_episode in 0..2 and 28 "
+       "layers, got episode 2, best_episode 7, 28 layers\n"},
+      {"compare runs of different layers",
+       [](const fs::path& d) {
+         test::WriteSyntheticRun(d.parent_path() / "v2", {});
+         EditNetwork([](json& j) { j["layers"][3]["name"] = "renamed"; })(d.parent_path() / "v2");
+       },
+       "report --compare run v2 --out c.html", "haq: error: --compare: layer 3 is 'model.2.0' in run and 'renamed' in v2; runs must "
+       "share the model's layers\n"},
+      {"output path is a directory",
+       [](const fs::path& d) { fs::create_directory(d.parent_path() / "out.html"); },
+       "report run --out out.html", "haq: error: out.html: cannot write: is a directory\n"},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -445,6 +561,7 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
     test::WriteSyntheticRun(tmp / "run", {});
     c.damage(tmp / "run");
     const std::string before = fs::exists(tmp / "run") ? test::ListDir(tmp / "run") : "";
+    const std::string before_top = test::ListDir(tmp.path());
     const auto r = RunHaq(c.args, tmp.path());
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     if (c.message.ends_with("*")) {
@@ -455,7 +572,7 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
       EXPECT_EQ(r.err, c.message);
     }
     EXPECT_EQ(r.out, "");
-    EXPECT_EQ(test::ListDir(tmp.path()), fs::exists(tmp / "run") ? "run\n" : "");
+    EXPECT_EQ(test::ListDir(tmp.path()), before_top);
     if (fs::exists(tmp / "run")) {
       EXPECT_EQ(test::ListDir(tmp / "run"), before);
     }

@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "search/baselines.h"
@@ -305,6 +308,90 @@ TEST(SearchTest, RunDirectoriesAreCheckedBeforeWork) {
   more.resume = true;
   EXPECT_EQ(message(more), "no error");
   EXPECT_EQ(ReadRun(dir / "a").log.size(), 3u);
+}
+
+// A damaged run directory is refused on --resume with a message naming the file,
+// and the run's files are left exactly as they were.
+TEST(SearchTest, DamagedRunDirectoriesAreRefusedOnResume) {
+  namespace fs = std::filesystem;
+  const QuantEnv env = SizeEnv();
+  struct Damage {
+    const char* name;
+    std::function<void(const fs::path&)> apply;
+    std::string message;  // "RUN" stands for the run directory
+  };
+  auto rewrite = [](const char* file, std::string text) {
+    return [=](const fs::path& run) { util::WriteFileAtomic(run / file, text); };
+  };
+  auto edit_state = [](std::function<void(nlohmann::json&)> edit) {
+    return [=](const fs::path& run) {
+      auto j = nlohmann::json::parse(util::ReadFile(run / "state.json"));
+      edit(j);
+      util::WriteFileAtomic(run / "state.json", j.dump());
+    };
+  };
+  const std::vector<Damage> damages = {
+      {"state.json malformed", rewrite("state.json", "{\"format\": "),
+       "RUN/state.json: malformed JSON: *"},
+      {"state.json format", edit_state([](auto& j) { j["format"] = "haq-search-state-0"; }),
+       "RUN/state.json: format: expected 'haq-search-state-1', got 'haq-search-state-0'"},
+      {"state.json without agent_file", edit_state([](auto& j) { j.erase("agent_file"); }),
+       "RUN/state.json: missing field 'agent_file'"},
+      {"state.json episodes_done a string", edit_state([](auto& j) { j["episodes_done"] = "2"; }),
+       "RUN/state.json: episodes_done: expected an integer, got \"2\""},
+      {"log shorter than state.json",
+       [](const fs::path& run) {
+         const std::string log = util::ReadFile(run / "log.jsonl");
+         util::WriteFileAtomic(run / "log.jsonl", log.substr(0, log.find('\n') + 1));
+       },
+       "RUN/log.jsonl: expected 2 episodes (state.json), found 1; the run directory is damaged"},
+      {"logged policy invalid",
+       [](const fs::path& run) {
+         std::string log = util::ReadFile(run / "log.jsonl");
+         const size_t second = log.find('\n') + 1;
+         const size_t at = log.find("\"policy\":[[", second) + 11;
+         log.replace(at, 1, "9");
+         util::WriteFileAtomic(run / "log.jsonl", log);
+       },
+       "RUN/log.jsonl:2: policy: [0][0] (w_bits): expected an integer in 1..8, got 9"},
+      {"agent file with a wrong header", rewrite("agent-000002.bin", "haq-uniform-agent-1\n0.5\n"),
+       "RUN/agent-000002.bin: expected a saved agent starting with 'haq-random-agent-1', got "
+       "something else"},
+      {"agent file with a malformed state", rewrite("agent-000002.bin", "haq-random-agent-1\nx\n"),
+       "RUN/agent-000002.bin: expected a random generator state, got malformed text"},
+  };
+  for (const Damage& d : damages) {
+    SCOPED_TRACE(d.name);
+    test::TempDir dir;
+    const fs::path run = dir / "run";
+    {
+      RandomAgent agent(0);
+      RunSearch(env, agent, Oracle(), Config(run, 2));
+    }
+    d.apply(run);
+    std::map<std::string, std::string> before;
+    for (const auto& e : fs::directory_iterator(run)) {
+      before[e.path().filename().string()] = util::ReadFile(e.path());
+    }
+    SearchConfig resume = Config(run, 3);
+    resume.resume = true;
+    RandomAgent agent(0);
+    const std::string error =
+        test::InputErrorOf([&] { RunSearch(env, agent, Oracle(), resume); });
+    std::string expected = d.message;
+    expected.replace(expected.find("RUN"), 3, run.string());
+    if (expected.ends_with("*")) {
+      expected.pop_back();
+      EXPECT_TRUE(error.starts_with(expected)) << error;
+    } else {
+      EXPECT_EQ(error, expected);
+    }
+    std::map<std::string, std::string> after;
+    for (const auto& e : fs::directory_iterator(run)) {
+      after[e.path().filename().string()] = util::ReadFile(e.path());
+    }
+    EXPECT_TRUE(after == before) << "the run directory changed";
+  }
 }
 
 }  // namespace

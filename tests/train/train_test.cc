@@ -3,14 +3,19 @@
 // files.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "graph/zoo.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
+#include "train/model_io.h"
 #include "train/sgd.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/file.h"
 
 namespace haq::train {
 namespace {
@@ -199,6 +204,94 @@ TEST(CheckpointTest, CorruptFilesAreNamed) {
   }
 }
 
+// Each entry of a checkpoint missing or of the wrong type (docs/RELIABILITY.md,
+// section 8): the archive is built with pickle_save as SaveCheckpoint builds it,
+// with one entry changed.
+TEST(CheckpointTest, MalformedEntriesHaveExactMessages) {
+  test::TempDir dir;
+  const std::string p = (dir / "c.pt").string();
+  using Entries = c10::impl::GenericDict;
+  auto good = [] {
+    Entries d(c10::StringType::get(), c10::AnyType::get());
+    d.insert("format", std::string(kCheckpointFormat));
+    d.insert("model_name", std::string("resnet20_fmnist"));
+    d.insert("meta", std::string("{\"epoch\": 1}"));
+    c10::Dict<std::string, at::Tensor> tensors;
+    tensors.insert("fc.bias", torch::zeros({10}));
+    d.insert("model", tensors);
+    d.insert("optimizer", c10::Dict<std::string, at::Tensor>());
+    return d;
+  };
+  auto message = [&](const std::function<void(Entries&)>& edit) {
+    Entries d = good();
+    edit(d);
+    const std::vector<char> bytes = torch::pickle_save(d);
+    util::WriteFileAtomic(p, std::string_view(bytes.data(), bytes.size()));
+    return test::InputErrorOf([&] { LoadCheckpoint(p); });
+  };
+  EXPECT_EQ(message([](Entries&) {}), "(no error)");
+  for (const char* key : {"format", "model_name", "meta", "model", "optimizer"}) {
+    EXPECT_EQ(message([&](Entries& d) { EXPECT_EQ(d.erase(key), 1u); }),
+              p + ": not a haq checkpoint (no '" + key + "' entry)");
+  }
+  EXPECT_EQ(message([](Entries& d) { d.insert_or_assign("format", std::string("haq-checkpoint-0")); }),
+            p + ": format: expected 'haq-checkpoint-1', got 'haq-checkpoint-0'");
+  EXPECT_EQ(message([](Entries& d) { d.insert_or_assign("format", int64_t{1}); }),
+            p + ": format: expected 'haq-checkpoint-1', got '?'");
+  EXPECT_EQ(message([](Entries& d) { d.insert_or_assign("model_name", int64_t{5}); }),
+            p + ": model_name: expected a string, got Int");
+  EXPECT_EQ(message([](Entries& d) { d.insert_or_assign("meta", 0.5); }),
+            p + ": meta: expected a string, got Double");
+  const std::string malformed = message([](Entries& d) { d.insert_or_assign("meta", std::string("{")); });
+  EXPECT_TRUE(malformed.starts_with(p + ": meta: malformed JSON: ")) << malformed;
+  EXPECT_EQ(message([](Entries& d) { d.insert_or_assign("model", int64_t{5}); }),
+            p + ": model: expected a dict of tensors");
+  EXPECT_EQ(message([](Entries& d) {
+              c10::Dict<std::string, int64_t> numbers;
+              numbers.insert("fc.bias", 3);
+              d.insert_or_assign("optimizer", numbers);
+            }),
+            p + ": optimizer: expected a dict of name -> tensor");
+}
+
+// meta.normalization, read when a checkpoint's tensors are loaded into its model.
+TEST(CheckpointTest, BadNormalizationIsNamed) {
+  test::TempDir dir;
+  Checkpoint c;
+  c.model = "resnet20_fmnist";
+  c.model_state = graph::BuildZooModel("resnet20_fmnist").StateDict();
+  const std::string p = (dir / "n.pt").string();
+  auto message = [&](const nlohmann::json& normalization) {
+    c.meta["normalization"] = normalization;
+    SaveCheckpoint(c, p);
+    ModelRequest r;
+    r.spec = p;
+    return test::InputErrorOf([&] { LoadModel(r); });
+  };
+  EXPECT_EQ(message({{"mean", {0.5}}, {"std", {0.25}}}), "(no error)");
+  EXPECT_EQ(message("x"),
+            p + ": meta.normalization.mean: expected 1 numbers (one per input channel), got none");
+  EXPECT_EQ(message({{"mean", {0.5, 0.5}}, {"std", {0.25}}}),
+            p + ": meta.normalization.mean: expected 1 numbers (one per input channel), got "
+                "[0.5,0.5]");
+  EXPECT_EQ(message({{"mean", {0.5}}, {"std", {"a"}}}),
+            p + ": meta.normalization.std: expected 1 numbers (one per input channel), got "
+                "[\"a\"]");
+}
+
+// `train --resume` restores the optimizer's momenta by parameter name and shape.
+TEST(SgdTest, LoadStateChecksNamesAndShapes) {
+  const graph::Network net = graph::BuildZooModel("resnet20_fmnist");
+  Sgd sgd(net, SgdOptions{});
+  EXPECT_EQ(test::InputErrorOf([&] { sgd.LoadState({{"fc.weight", torch::zeros({3, 3})}}, "t.pt"); }),
+            "t.pt: optimizer state 'fc.weight': expected shape 10x64, got 3x3");
+  EXPECT_EQ(test::InputErrorOf([&] { sgd.LoadState({{"fc.wieght", torch::zeros({10, 64})}}, "t.pt"); }),
+            "t.pt: optimizer state 'fc.wieght' matches no parameter of the model");
+  EXPECT_EQ(test::InputErrorOf([&] { sgd.LoadState({{"fc.weight", torch::ones({10, 64})}}, "t.pt"); }),
+            "(no error)");
+  EXPECT_TRUE(torch::equal(sgd.State().at("fc.weight"), torch::ones({10, 64})));
+}
+
 TEST(CheckpointTest, LoadStateDictChecksNamesAndShapes) {
   graph::Network net = graph::BuildZooModel("resnet20_fmnist");
   auto state = net.StateDict();
@@ -217,6 +310,11 @@ TEST(CheckpointTest, LoadStateDictChecksNamesAndShapes) {
   } catch (const util::InputError& e) {
     EXPECT_STREQ(e.what(), "w.pt: tensor 'bn1.running_var' of model 'resnet20_fmnist' is missing");
   }
+  state = net.StateDict();
+  state["fc.wieght"] = torch::zeros({10, 64});
+  EXPECT_EQ(test::InputErrorOf([&] { net.LoadStateDict(state, "w.pt"); }),
+            "w.pt: tensor 'fc.wieght' is not in model 'resnet20_fmnist' (did you mean "
+            "'fc.weight'?)");
 }
 
 }  // namespace
