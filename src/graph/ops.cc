@@ -677,17 +677,21 @@ void Pad(const Node& n, ExecContext& ctx) {
       x = x.slice(d, from, to);
     }
   }
-  // Resource guard: pads come from the file; the padded tensor (and reflect/edge's
-  // index lists) stay below kMaxPadValues values, sums and products overflow-checked.
-  constexpr int64_t kMaxPadValues = int64_t{1} << 28;
-  int64_t padded_values = 1;
+  // Resource guard: pads come from the file. The padded tensor stays within
+  // kMaxPadBytes (2^29 bytes: 2^27 float or 2^26 double values), so that it, the
+  // copies reflect/edge make on the way and their index lists fit in memory together;
+  // sums and products are overflow-checked.
+  constexpr int64_t kMaxPadBytes = int64_t{1} << 29;
+  int64_t padded_bytes = static_cast<int64_t>(x.element_size());
   for (int64_t d = 0; d < rank; ++d) {
     int64_t len = x.size(d);
     if (__builtin_add_overflow(len, std::max<int64_t>(0, begin[static_cast<size_t>(d)]), &len) ||
         __builtin_add_overflow(len, std::max<int64_t>(0, end[static_cast<size_t>(d)]), &len) ||
-        __builtin_mul_overflow(padded_values, len, &padded_values) || padded_values > kMaxPadValues) {
-      Fail(ctx, n, fmt::format("pads {} on a {} input: expected at most 2^28 output values",
-                               ShapeText(pads), ShapeText(x.sizes())));
+        __builtin_mul_overflow(padded_bytes, len, &padded_bytes) || padded_bytes > kMaxPadBytes) {
+      Fail(ctx, n, fmt::format("pads {} on a {} {} input: expected an output of at most 2^29 "
+                               "bytes",
+                               ShapeText(pads), ShapeText(x.sizes()),
+                               c10::toString(x.scalar_type())));
     }
   }
   if (mode == "constant") {

@@ -417,6 +417,27 @@ TEST(OnnxImport, ANetworkWithoutQuantizableLayersIsRefusedByCostAndSearch) {
   EXPECT_EQ(test::ListDir(dir.path()), "relu.onnx\n");
 }
 
+// Pads come from the file, and a 150-byte model could ask for gigabytes: the padded
+// tensor is bounded in bytes (2^29), before anything is allocated.
+TEST(OnnxImport, PadsThatWouldOutgrowMemoryAreRefused) {
+  auto model = [](int64_t pad) {
+    OnnxModelBuilder b(/*opset=*/10);  // pads as an attribute
+    b.Input("x", {1, 1, 4, 4});
+    SetInts(b.Node("Pad", {"x"}, {"y"}, "pad"), "pads", {0, 0, pad, pad, 0, 0, pad, pad});
+    b.Output("y");
+    return b.Serialize();
+  };
+  TempDir dir;
+  // 1 x 1 x 12004 x 12004 floats: 576 MB, over 2^29 bytes.
+  const auto big = dir.Write("big.onnx", model(6000));
+  EXPECT_EQ(ImportError(big),
+            big.string() + ": node 'pad' (Pad): pads [0, 0, 6000, 6000, 0, 0, 6000, 6000] on a "
+                           "[1, 1, 4, 4] Float input: expected an output of at most 2^29 bytes");
+  // 1 x 1 x 6 x 6: imports, and the pass computes the padded shape.
+  const auto small = dir.Write("small.onnx", model(1));
+  EXPECT_EQ(ImportError(small), "");
+}
+
 // Opset-dependent semantics: Softmax coerces to 2-D before opset 13.
 TEST(OnnxImport, SoftmaxAxisFollowsTheOpset) {
   torch::manual_seed(3);
