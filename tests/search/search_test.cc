@@ -330,6 +330,13 @@ TEST(SearchTest, DamagedRunDirectoriesAreRefusedOnResume) {
       util::WriteFileAtomic(run / "state.json", j.dump());
     };
   };
+  auto contents = [](const fs::path& run) {  // file name -> bytes
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::directory_iterator(run)) {
+      files[e.path().filename().string()] = util::ReadFile(e.path());
+    }
+    return files;
+  };
   const std::vector<Damage> damages = {
       {"state.json malformed", rewrite("state.json", "{\"format\": "),
        "RUN/state.json: malformed JSON: *"},
@@ -369,10 +376,7 @@ TEST(SearchTest, DamagedRunDirectoriesAreRefusedOnResume) {
       RunSearch(env, agent, Oracle(), Config(run, 2));
     }
     d.apply(run);
-    std::map<std::string, std::string> before;
-    for (const auto& e : fs::directory_iterator(run)) {
-      before[e.path().filename().string()] = util::ReadFile(e.path());
-    }
+    const std::map<std::string, std::string> before = contents(run);
     SearchConfig resume = Config(run, 3);
     resume.resume = true;
     RandomAgent agent(0);
@@ -386,11 +390,7 @@ TEST(SearchTest, DamagedRunDirectoriesAreRefusedOnResume) {
     } else {
       EXPECT_EQ(error, expected);
     }
-    std::map<std::string, std::string> after;
-    for (const auto& e : fs::directory_iterator(run)) {
-      after[e.path().filename().string()] = util::ReadFile(e.path());
-    }
-    EXPECT_TRUE(after == before) << "the run directory changed";
+    EXPECT_TRUE(contents(run) == before) << "the run directory changed";
   }
 }
 
