@@ -255,7 +255,9 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   // Model and data.
   const data::Dataset train_set = LoadDataset(o.data, /*train=*/true);
   train::LoadedModel m = LoadModelForData(o.model, train_set);
-  hw::CheckLayerCount(m.net.LayerShapes(spec.batch), o.model);  // named as the user gave it
+  // Layer shapes at the hardware's batch, for the cost table and the environment.
+  const auto layers = m.net.LayerShapes(spec.batch);
+  hw::CheckLayerCount(layers, o.model);  // named as the user gave it
   const SplitData split = SplitTrainVal(train_set, o.data);
   if (o.reward_images > split.val.size()) {
     throw util::InputError(fmt::format(
@@ -268,7 +270,6 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
       split.train, torch::arange(std::min(o.tune_images, split.train.size()), torch::kLong));
 
   // Environment: costs at the hardware's batch, budget, wall.
-  const auto layers = m.net.LayerShapes(spec.batch);
   const auto cost_model = hw::MakeCostModel(spec);
   const hw::CostTable table = hw::BuildCostTable(*cost_model, layers, m.net.name(), 2);
   search::EnvOptions eo;
