@@ -15,7 +15,7 @@
 #   --no-build   use the existing binaries.
 # Targets: spec policy layers onnx idx cifar packed (default: all).
 # Environment: HAQ_FUZZ_BUILD_DIR (build-fuzz), HAQ_FUZZ_WORK (scratch corpora,
-#   default ${TMPDIR:-/tmp}/haq-fuzz), HAQ_FUZZ_PARALLEL (targets fuzzed at once,
+#   default ${TMPDIR:-/tmp}/haq-fuzz; one fuzz.sh at a time each), HAQ_FUZZ_PARALLEL (targets fuzzed at once,
 #   default 1), JOBS (build parallelism, default nproc), CXX (default g++).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -75,6 +75,12 @@ fi
 
 work="${HAQ_FUZZ_WORK:-${TMPDIR:-/tmp}/haq-fuzz}"
 mkdir -p "$work"
+# One invocation per scratch directory: two would write the same logs and results.
+exec 9>"$work/.lock"
+if ! flock -n 9; then
+  echo "fuzz.sh: $work is in use by another fuzz.sh; wait for it, or set HAQ_FUZZ_WORK to another directory" >&2
+  exit 2
+fi
 
 fuzz_one() {  # target -> writes $work/$t.result: runs seconds crashes new_entries
   local t="$1" runs=0 crashes=0 start now left log
