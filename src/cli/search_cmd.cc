@@ -24,6 +24,7 @@
 #include "util/file.h"
 #include "util/json.h"
 #include "util/progress.h"
+#include "util/stats.h"
 
 namespace haq::cli {
 
@@ -54,6 +55,7 @@ struct SearchCliOptions {
   int64_t final_steps = 600;
   double final_lr = 0.005;
   int64_t final_candidates = 1;
+  int64_t final_seeds = 1;
   uint64_t seed = 0;
   std::string out;
   std::string resume;
@@ -83,6 +85,7 @@ json Settings(const SearchCliOptions& o) {
           {"final_finetune_steps", o.final_steps},
           {"final_finetune_lr", o.final_lr},
           {"final_candidates", o.final_candidates},
+          {"final_seeds", o.final_seeds},
           {"seed", o.seed},
           {"dataset", o.data.dataset},
           {"data_dir", o.data.dir},
@@ -120,6 +123,8 @@ void CheckMember(const fs::path& path, const char* key, const std::string& value
   }
 }
 
+constexpr int64_t kMaxFinalSeeds = 100;
+
 // Settings read back from a run directory get the checks their flags get.
 void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
   constexpr int64_t kHuge = int64_t{1} << 40;
@@ -140,6 +145,7 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
   CheckRange(path, "final_finetune_lr", o.final_lr, 1e-30, 1e30);
   CheckRange(path, "sigma_decay", o.sigma_decay, 1e-6, 1.0);
   CheckRange<int64_t>(path, "final_candidates", o.final_candidates, 1, 1000);
+  CheckRange<int64_t>(path, "final_seeds", o.final_seeds, 1, kMaxFinalSeeds);
 }
 
 // Settings newer than the first runs, at their defaults (the value every run had
@@ -147,7 +153,9 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
 json LaterSettings() {
   const json defaults = Settings(SearchCliOptions{});
   json later = json::object();
-  for (const char* key : {"sigma_decay", "final_candidates"}) later[key] = defaults.at(key);
+  for (const char* key : {"sigma_decay", "final_candidates", "final_seeds"}) {
+    later[key] = defaults.at(key);
+  }
   return later;
 }
 
@@ -168,6 +176,7 @@ SearchCliOptions FromSettings(const json& s, const fs::path& path) {
   Take(s, "budget_state", o.budget_state, path);
   if (s.contains("sigma_decay")) Take(s, "sigma_decay", o.sigma_decay, path);
   if (s.contains("final_candidates")) Take(s, "final_candidates", o.final_candidates, path);
+  if (s.contains("final_seeds")) Take(s, "final_seeds", o.final_seeds, path);
   Take(s, "finetune_steps", o.finetune_steps, path);
   Take(s, "finetune_lr", o.finetune_lr, path);
   Take(s, "reward_images", o.reward_images, path);
@@ -193,7 +202,8 @@ struct Final {
   hw::Policy policy;
   double cost = 0.0;
   double test_before = 0.0;  // top-1 on the test set before the final fine-tune
-  double test_after = 0.0;   // after it (or = before when not fine-tuned)
+  double test_after = 0.0;   // after it, the mean over seeds (or = before when not fine-tuned)
+  std::vector<double> test_after_seeds = {};  // after it, per seed of --final-seeds (empty: not fine-tuned)
 };
 
 void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
@@ -219,8 +229,8 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
         {"--tune-images", "tune_images"}, {"--calib-batches", "calib_batches"},
         {"--final-finetune-steps", "final_finetune_steps"},
         {"--final-finetune-lr", "final_finetune_lr"}, {"--seed", "seed"}};
-    // --episodes may extend the run and --final-candidates acts only after the
-    // episodes; every other flag must agree with the run.
+    // --episodes may extend the run, and --final-candidates and --final-seeds act only
+    // after the episodes; every other flag must agree with the run.
     const json later = LaterSettings();
     for (const auto& [flag, key] : flags) {
       const json was = saved.contains(key) ? saved.at(key) : later.value(key, json());
@@ -233,6 +243,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
     }
     if (app.count("--episodes") > 0) restored.episodes = o.episodes;
     if (app.count("--final-candidates") > 0) restored.final_candidates = o.final_candidates;
+    if (app.count("--final-seeds") > 0) restored.final_seeds = o.final_seeds;
     restored.out = o.resume;
     restored.resume = o.resume;
     o = restored;
@@ -282,18 +293,22 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   const search::QuantEnv env(layers, table, budget, eo);
 
   // Policy evaluation.
-  quant::QuantOptions qo;
-  qo.method = kmeans ? quant::WeightMethod::kKMeans : quant::WeightMethod::kLinear;
-  qo.seed = o.seed;
-  auto ctx = std::make_shared<quant::QuantContext>(m.net, qo);
-  {
+  // Calibration (activation ranges from a sample of the tuning images) and the k-means
+  // seed: once per run with the run's seed; again per extra seed of --final-seeds.
+  auto make_context = [&](uint64_t seed) {
+    quant::QuantOptions qo;
+    qo.method = kmeans ? quant::WeightMethod::kKMeans : quant::WeightMethod::kLinear;
+    qo.seed = seed;
+    auto c = std::make_shared<quant::QuantContext>(m.net, qo);
     data::LoaderOptions lo;
     lo.batch_size = 256;
     lo.shuffle = true;
-    lo.seed = o.seed;
+    lo.seed = seed;
     data::BatchLoader calib(tune, lo);
-    ctx->CollectActivationStats(calib, o.calib_batches);
-  }
+    c->CollectActivationStats(calib, o.calib_batches);
+    return c;
+  };
+  const std::shared_ptr<quant::QuantContext> ctx = make_context(o.seed);
   search::ModelEvalOptions mo;
   mo.finetune.steps = o.finetune_steps;
   mo.finetune.lr = o.finetune_lr;
@@ -336,7 +351,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   cfg.out_dir = o.out;
   cfg.resume = resume;
   cfg.settings = Settings(o);
-  cfg.open_settings = {"episodes", "final_candidates"};
+  cfg.open_settings = {"episodes", "final_candidates", "final_seeds"};
   if (resume) {
     const json saved = util::ReadJsonFile(fs::path(o.out) / "settings.json");
     const json later = LaterSettings();
@@ -355,19 +370,21 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   }
   const search::EpisodeRecord& search_best = result.log.at(static_cast<size_t>(result.best));
 
-  // The final fine-tune, the same for every policy: batch 64, the run's seed, cosine.
-  auto final_finetune = [&](const hw::Policy& policy, const std::string& label) {
+  // The final fine-tune, the same for every policy: batch 64, cosine, a seed for the
+  // batch order (the run's, or one of --final-seeds) and a context calibrated with it.
+  auto final_finetune = [&](const hw::Policy& policy, const std::string& label, uint64_t seed,
+                            const std::shared_ptr<quant::QuantContext>& context) {
     data::LoaderOptions lo;
     lo.batch_size = 64;
     lo.shuffle = true;
-    lo.seed = o.seed;
+    lo.seed = seed;
     data::BatchLoader tl(split.train, lo);
     train::FineTuneOptions fo;
     fo.steps = o.final_steps;
     fo.lr = o.final_lr;
     fo.cosine = true;
-    fmt::print(stderr, "final fine-tune of {}\n", label);
-    return train::ApplyPolicy(m.net, ctx, policy, &tl, fo, stderr);
+    fmt::print(stderr, "final fine-tune of {} (seed {})\n", label, seed);
+    return train::ApplyPolicy(m.net, context, policy, &tl, fo, stderr);
   };
   data::LoaderOptions eval_lo;
   eval_lo.batch_size = 500;
@@ -387,7 +404,8 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
       const search::EpisodeRecord& e = result.log.at(static_cast<size_t>(candidates[k]));
       train::QuantizedModel q = final_finetune(
           e.policy,
-          fmt::format("candidate {}/{} (episode {})", k + 1, candidates.size(), e.episode + 1));
+          fmt::format("candidate {}/{} (episode {})", k + 1, candidates.size(), e.episode + 1),
+          o.seed, ctx);
       data::BatchLoader reward_loader(reward, eval_lo);
       const double accuracy = train::Evaluate(*q.net, reward_loader, q.hook.get()).top1;
       candidate_rows.push_back({{"episode", e.episode},
@@ -415,21 +433,40 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
            : fmt::format("searched (episode {}, {} of {})", best.episode + 1, chosen + 1,
                          candidates.size()),
        best.policy}};
+  // With --final-seeds K the two fine-tuned rows are fine-tuned K times, with the seeds
+  // seed..seed+K-1; the first is the run's own and gives best_model.pt.
+  const bool finetuned = o.final_steps > 0;
+  std::vector<uint64_t> final_seeds;
+  for (int64_t k = 0; k < (finetuned ? o.final_seeds : 0); ++k) {
+    final_seeds.push_back(o.seed + static_cast<uint64_t>(k));
+  }
+  auto test_top1 = [&](const train::QuantizedModel& q) {
+    data::BatchLoader test_loader(test, eval_lo);
+    return train::Evaluate(*q.net, test_loader, q.hook.get()).top1;
+  };
   train::QuantizedModel best_model;
   for (size_t i = 0; i < finals.size(); ++i) {
     Final& f = finals[i];
     f.cost = env.Cost(f.policy);
-    data::BatchLoader test_loader(test, eval_lo);
-    train::QuantizedModel before = train::ApplyPolicy(m.net, ctx, f.policy, nullptr, {});
-    f.test_before = train::Evaluate(*before.net, test_loader, before.hook.get()).top1;
-    f.test_after = f.test_before;
-    if (i > 0 && o.final_steps > 0) {
+    f.test_before = test_top1(train::ApplyPolicy(m.net, ctx, f.policy, nullptr, {}));
+    if (i > 0 && finetuned) {
       const bool searched = i + 1 == finals.size();
-      train::QuantizedModel q = searched && chosen_model.hook ? std::move(chosen_model)
-                                                              : final_finetune(f.policy, f.label);
-      f.test_after = train::Evaluate(*q.net, test_loader, q.hook.get()).top1;
+      train::QuantizedModel q = searched && chosen_model.hook
+                                    ? std::move(chosen_model)
+                                    : final_finetune(f.policy, f.label, o.seed, ctx);
+      f.test_after_seeds.push_back(test_top1(q));
       if (searched) best_model = std::move(q);
     }
+  }
+  for (size_t k = 1; k < final_seeds.size(); ++k) {
+    const auto context = make_context(final_seeds[k]);
+    for (size_t i = 1; i < finals.size(); ++i) {
+      finals[i].test_after_seeds.push_back(
+          test_top1(final_finetune(finals[i].policy, finals[i].label, final_seeds[k], context)));
+    }
+  }
+  for (Final& f : finals) {
+    f.test_after = f.test_after_seeds.empty() ? f.test_before : util::Mean(f.test_after_seeds);
   }
   if (!best_model.hook) best_model = train::ApplyPolicy(m.net, ctx, best.policy, nullptr, {});
 
@@ -460,23 +497,45 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
                hw::BoundName(c.bound));
   }
   const std::string unit = search::MetricUnit(budget.metric);
-  fmt::print("\n{:<40} {:>12} {:>8} {:>12} {:>12}\n", "policy", unit, "x 8-bit", "test top-1",
+  fmt::print("\n{:<40} {:>12} {:>8} {:>12} {:>16}\n", "policy", unit, "x 8-bit", "test top-1",
              "after FT");
   json summary_rows = json::array();
   for (const Final& f : finals) {
-    fmt::print("{:<40} {:>12.4f} {:>8.3f} {:>11.2f}% {:>11.2f}%\n", f.label, env.InUnit(f.cost),
-               f.cost / env.uniform8_cost(), f.test_before, f.test_after);
-    summary_rows.push_back({{"label", f.label},
-                            {"policy", json::parse(hw::PolicyToJson(f.policy, o.model, o.hw))},
-                            {"cost", f.cost},
-                            {"cost_in_unit", env.InUnit(f.cost)},
-                            {"cost_ratio", f.cost / env.uniform8_cost()},
-                            {"test_top1", f.test_before},
-                            {"test_top1_finetuned", f.test_after}});
+    const std::string after = f.test_after_seeds.empty()
+                                  ? fmt::format("{:.2f}", f.test_after)
+                                  : util::MeanSpread(f.test_after_seeds);
+    fmt::print("{:<40} {:>12.4f} {:>8.3f} {:>11.2f}% {:>15}%\n", f.label, env.InUnit(f.cost),
+               f.cost / env.uniform8_cost(), f.test_before, after);
+    json row = {{"label", f.label},
+                {"policy", json::parse(hw::PolicyToJson(f.policy, o.model, o.hw))},
+                {"cost", f.cost},
+                {"cost_in_unit", env.InUnit(f.cost)},
+                {"cost_ratio", f.cost / env.uniform8_cost()},
+                {"test_top1", f.test_before},
+                {"test_top1_finetuned", f.test_after}};
+    if (!f.test_after_seeds.empty()) {
+      row["test_top1_finetuned_seeds"] = f.test_after_seeds;
+      row["test_top1_finetuned_std"] = util::PopulationStd(f.test_after_seeds);
+    }
+    summary_rows.push_back(std::move(row));
   }
   fmt::print("(final fine-tune: {} steps of batch 64, lr {} cosine; full precision test top-1 as "
-             "in the checkpoint)\n",
-             o.final_steps, o.final_lr);
+             "in the checkpoint{})\n",
+             o.final_steps, o.final_lr,
+             final_seeds.size() > 1
+                 ? fmt::format("; after FT: mean ± population std over {} seeds", final_seeds.size())
+                 : "");
+  // Searched minus the uniform baseline, seed by seed: both had the same batch order
+  // and calibration, so the pairs share that noise.
+  json paired = nullptr;
+  if (finetuned) {
+    const std::vector<double> d =
+        util::Differences(finals[2].test_after_seeds, finals[1].test_after_seeds);
+    fmt::print("searched - uniform {}-bit after the final fine-tune: {} points{}\n", uniform_bits,
+               util::MeanSpread(d),
+               d.size() > 1 ? fmt::format(" ({} seeds, paired)", d.size()) : "");
+    paired = {{"per_seed", d}, {"mean", util::Mean(d)}, {"std", util::PopulationStd(d)}};
+  }
 
   const fs::path dir = o.out;
   train::Checkpoint c = train::QuantizedCheckpoint(best_model, m.checkpoint ? m.checkpoint->model : o.model);
@@ -497,6 +556,8 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
                         {"best_reward_accuracy", search_best.accuracy},
                         {"final_episode", best.episode},
                         {"final_candidates", candidate_rows},
+                        {"final_seeds", final_seeds},
+                        {"searched_minus_uniform", paired},
                         {"search_seconds", seconds},
                         {"rows", summary_rows}};
   // The delivered policy, the one in best_model.pt. best_policy.json stays the
@@ -561,6 +622,11 @@ Action RegisterSearch(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   app.add_option("--final-finetune-lr", o->final_lr, "Peak learning rate of the final fine-tune (cosine)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--final-seeds", o->final_seeds,
+                 "Repeat the final fine-tune of the uniform baseline and the delivered policy with "
+                 "K seeds (batch order and calibration sample) and report mean ± spread and the "
+                 "paired difference; with --resume, may change")
+      ->check(CLI::Range(int64_t{1}, kMaxFinalSeeds));
   app.add_option("--seed", o->seed, "Seed of the agent, calibration sampling and fine-tuning order");
   AddDataOptions(app, o->data);
   auto* out = app.add_option("--out", o->out, "New run directory (must not exist or be empty)");

@@ -13,6 +13,7 @@
 
 #include "report/report.h"
 #include "report/svg.h"
+#include "util/stats.h"
 
 namespace haq::report {
 
@@ -502,13 +503,31 @@ std::string SummaryTable(const RunReportData& run) {
   std::string out =
       "<table id=\"summary-table\"><tr><th>policy</th><th class=\"num\">cost</th><th "
       "class=\"num\">test top-1</th><th class=\"num\">after final fine-tune</th></tr>\n";
+  size_t seeds = 1;
   for (const SummaryRow& r : *run.summary) {
+    const std::string after = r.finetuned_seeds.size() > 1
+                                  ? util::MeanSpread(r.finetuned_seeds)
+                                  : fmt::format("{:.2f}", r.test_top1_finetuned);
+    seeds = std::max(seeds, r.finetuned_seeds.size());
     out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2f}%</td><td "
-                       "class=\"num\">{:.2f}%</td></tr>\n",
-                       Escape(r.label), Escape(CostText(run, r.cost)), r.test_top1,
-                       r.test_top1_finetuned);
+                       "class=\"num\">{}%</td></tr>\n",
+                       Escape(r.label), Escape(CostText(run, r.cost)), r.test_top1, after);
   }
-  return out + "</table>\n";
+  out += "</table>\n";
+  if (seeds > 1) {
+    out += fmt::format("<p class=\"note\">After the final fine-tune: mean ± population standard "
+                       "deviation over {} seeds (batch order and calibration sample).</p>\n",
+                       seeds);
+  }
+  if (!run.searched_minus_uniform.empty()) {
+    const size_t n = run.searched_minus_uniform.size();
+    out += fmt::format(
+        "<p id=\"paired-difference\">Searched minus the uniform baseline after the final "
+        "fine-tune: <b>{} points</b>{}.</p>\n",
+        util::MeanSpread(run.searched_minus_uniform),
+        n > 1 ? fmt::format(" ({} seeds, each pair fine-tuned with the same seed)", n) : "");
+  }
+  return out;
 }
 
 std::string LayerTable(const RunReportData& run) {

@@ -132,9 +132,21 @@ void LoadSummary(const fs::path& dir, RunReportData& run) {
                     util::JsonField<double>(r, "cost", where),
                     util::JsonField<double>(r, "cost_ratio", where),
                     util::JsonField<double>(r, "test_top1", where),
-                    util::JsonField<double>(r, "test_top1_finetuned", where)});
+                    util::JsonField<double>(r, "test_top1_finetuned", where),
+                    r.contains("test_top1_finetuned_seeds")
+                        ? util::JsonArrayField<double>(r, "test_top1_finetuned_seeds", where)
+                        : std::vector<double>{}});
   }
   run.summary = std::move(rows);
+  // Written by runs since --final-seeds; null when the run had no final fine-tune.
+  if (j.contains("searched_minus_uniform") && !j["searched_minus_uniform"].is_null()) {
+    const std::string where = path.string() + ": searched_minus_uniform";
+    run.searched_minus_uniform =
+        util::JsonArrayField<double>(j["searched_minus_uniform"], "per_seed", where);
+    if (run.searched_minus_uniform.empty()) {
+      throw util::InputError(where + ": per_seed: expected at least one value, got []");
+    }
+  }
   // The policy the run delivered (haq search --final-candidates may pick another
   // than the best by reward); runs written before it existed lack the field.
   if (j.contains("final_episode")) {

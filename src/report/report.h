@@ -77,7 +77,8 @@ struct SummaryRow {
   double cost = 0.0;
   double cost_ratio = 0.0;
   double test_top1 = 0.0;
-  double test_top1_finetuned = 0.0;
+  double test_top1_finetuned = 0.0;       ///< the mean over seeds
+  std::vector<double> finetuned_seeds;    ///< per seed of --final-seeds (empty: older run)
 };
 
 struct RunReportData {
@@ -93,6 +94,9 @@ struct RunReportData {
   /// Index into episodes: the best by reward, or summary.json's final_episode.
   size_t best = 0;
   std::optional<std::vector<SummaryRow>> summary;  ///< absent: interrupted run
+  /// Searched minus the uniform baseline after the final fine-tune, per seed (paired);
+  /// empty for runs without a final fine-tune or from before --final-seeds.
+  std::vector<double> searched_minus_uniform;
 
   /// The run's environment: metric, budget, pins, uniform baselines.
   std::shared_ptr<const search::QuantEnv> env;

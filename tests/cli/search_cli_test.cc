@@ -48,8 +48,9 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
 
   // Extend by one episode with --resume; the settings come from the run. The final
   // fine-tune now tries the 2 best distinct policies and keeps the better one on the
-  // reward images.
-  const auto more = RunHaq("search --resume run --episodes 3 --final-candidates 2", dir.path());
+  // reward images, and the final comparison repeats with a second seed.
+  const auto more =
+      RunHaq("search --resume run --episodes 3 --final-candidates 2 --final-seeds 2", dir.path());
   ASSERT_EQ(more.exit_code, 0) << more.out << more.err;
   EXPECT_NE(more.out.find("(resumed after episode 2)"), std::string::npos) << more.out;
   {
@@ -66,6 +67,33 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
         nlohmann::json::parse(util::ReadFile(dir / "run" / "final_policy.json"));
     EXPECT_EQ(s["rows"][2]["policy"], final_policy);
     EXPECT_NE(more.out.find("  (chosen)"), std::string::npos) << more.out;
+
+    // --final-seeds 2: the run's seed (3) and the next; each fine-tuned row has both
+    // accuracies and their mean, and the paired differences are row minus row.
+    EXPECT_EQ(s["final_seeds"], nlohmann::json::array({3, 4}));
+    const auto& rows = s["rows"];
+    EXPECT_FALSE(rows[0].contains("test_top1_finetuned_seeds"));  // uniform 8-bit: not tuned
+    std::vector<double> per_seed[2];
+    for (size_t i : {1, 2}) {
+      per_seed[i - 1] = rows[i]["test_top1_finetuned_seeds"].get<std::vector<double>>();
+      ASSERT_EQ(per_seed[i - 1].size(), 2u) << rows[i].dump();
+      EXPECT_DOUBLE_EQ(rows[i]["test_top1_finetuned"].get<double>(),
+                       (per_seed[i - 1][0] + per_seed[i - 1][1]) / 2);
+    }
+    const auto d = s["searched_minus_uniform"]["per_seed"].get<std::vector<double>>();
+    ASSERT_EQ(d.size(), 2u);
+    for (size_t k = 0; k < 2; ++k) EXPECT_DOUBLE_EQ(d[k], per_seed[1][k] - per_seed[0][k]);
+    EXPECT_NE(more.out.find("(2 seeds, paired)"), std::string::npos) << more.out;
+
+    // The first seed is the run's own: the same numbers as a single-seed final stage.
+    const auto one = RunHaq("search --resume run --final-candidates 2 --final-seeds 1", dir.path());
+    ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
+    const auto s1 = nlohmann::json::parse(util::ReadFile(dir / "run" / "summary.json"));
+    EXPECT_EQ(s1["final_seeds"], nlohmann::json::array({3}));
+    for (size_t i : {1, 2}) {
+      EXPECT_EQ(s1["rows"][i]["test_top1_finetuned_seeds"],
+                nlohmann::json::array({per_seed[i - 1][0]}));
+    }
   }
 
   // The best episode's logged latency equals `haq cost` of best_policy.json.
@@ -104,12 +132,13 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
     EXPECT_EQ(test::ListDir(dir / "run"), before);
   }
 
-  // A run from before --sigma-decay and --final-candidates existed resumes with
-  // their old values.
+  // A run from before --sigma-decay, --final-candidates and --final-seeds existed
+  // resumes with their old values.
   {
     std::filesystem::copy(dir / "run", dir / "old", std::filesystem::copy_options::recursive);
     std::string text = util::ReadFile(dir / "old" / "settings.json");
-    for (const std::string line : {"\n  \"sigma_decay\": 0.99,", "\n  \"final_candidates\": 1,"}) {
+    for (const std::string line : {"\n  \"sigma_decay\": 0.99,", "\n  \"final_candidates\": 1,",
+                                   "\n  \"final_seeds\": 1,"}) {
       const auto pos = text.find(line);
       ASSERT_NE(pos, std::string::npos) << line << text;
       text.erase(pos, line.size());

@@ -301,6 +301,33 @@ TEST(ReportTest, ThePolicyShownIsTheOneTheRunDelivered) {
   for (size_t l = 0; l < w.size(); ++l) EXPECT_EQ(Value(w[l]), p.layers[l].w_bits) << l;
 }
 
+// haq search --final-seeds K: the fine-tuned rows carry one accuracy per seed and
+// the summary the paired differences; the table shows mean ± spread of those values.
+TEST(ReportTest, FinalSeedsShowAsMeanAndSpreadWithThePairedDifference) {
+  test::TempDir tmp;
+  test::WriteSyntheticRun(tmp / "run", {});
+  auto j = nlohmann::json::parse(util::ReadFile(tmp / "run" / "summary.json"));
+  // statistics.mean / pstdev: [86.0, 86.5, 85.75] -> 86.08 ± 0.31;
+  // [89.5, 89.0, 88.75] -> 89.08 ± 0.31; differences [3.5, 2.5, 3.0] -> 3.00 ± 0.41.
+  j["rows"][1]["test_top1_finetuned_seeds"] = {86.0, 86.5, 85.75};
+  j["rows"][2]["test_top1_finetuned_seeds"] = {89.5, 89.0, 88.75};
+  j["searched_minus_uniform"] = {{"per_seed", {3.5, 2.5, 3.0}}, {"mean", 3.0}, {"std", 0.408}};
+  util::WriteFileAtomic(tmp / "run" / "summary.json", j.dump());
+  const std::string html = report::RenderHtml(report::LoadRun(tmp / "run"));
+  EXPECT_NE(html.find("<td class=\"num\">86.08 ± 0.31%</td>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<td class=\"num\">89.08 ± 0.31%</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">92.50%</td></tr>"), std::string::npos);  // 8-bit: one value
+  EXPECT_NE(html.find("mean ± population standard deviation over 3 seeds"), std::string::npos);
+  EXPECT_NE(html.find("fine-tune: <b>3.00 ± 0.41 points</b> (3 seeds, each pair fine-tuned with "
+                      "the same seed)."),
+            std::string::npos);
+  // A run from before --final-seeds has neither.
+  test::WriteSyntheticRun(tmp / "old", {});
+  const std::string old = report::RenderHtml(report::LoadRun(tmp / "old"));
+  EXPECT_EQ(old.find("±"), std::string::npos);
+  EXPECT_EQ(old.find("paired-difference"), std::string::npos);
+}
+
 TEST(ReportTest, HardwareWithoutEnergyOmitsTheEnergyChartWithANote) {
   test::TempDir tmp;
   test::SyntheticRunOptions o;
@@ -471,6 +498,24 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
          util::WriteFileAtomic(d / "summary.json", j.dump());
        },
        "report run", "haq: error: run/summary.json: final_episode: expected 0..11, got 12\n"},
+      {"a per-seed accuracy not a number",
+       EditJsonFile("summary.json",
+                    [](json& j) { j["rows"][2]["test_top1_finetuned_seeds"] = {90.5, "x"}; }),
+       "report run",
+       "haq: error: run/summary.json: rows[2]: test_top1_finetuned_seeds[1]: expected a number, "
+       "got \"x\"\n"},
+      {"paired differences not an array",
+       EditJsonFile("summary.json",
+                    [](json& j) { j["searched_minus_uniform"] = {{"per_seed", 0.5}}; }),
+       "report run",
+       "haq: error: run/summary.json: searched_minus_uniform: per_seed: expected an array, got "
+       "0.5\n"},
+      {"no paired differences",
+       EditJsonFile("summary.json",
+                    [](json& j) { j["searched_minus_uniform"] = {{"per_seed", json::array()}}; }),
+       "report run",
+       "haq: error: run/summary.json: searched_minus_uniform: per_seed: expected at least one "
+       "value, got []\n"},
       {"unwritable output", [](const fs::path&) {}, "report run --out no/such/dir/r.html",
        "haq: error: no/such/dir/r.html: cannot write: No such file or directory\n"},
       {"compare with one run", [](const fs::path&) {}, "report --compare run",
