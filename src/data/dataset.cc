@@ -45,6 +45,10 @@ std::string FindFashionMnistFile(const fs::path& dir, const std::string& stem) {
 // --- CIFAR-10 ---
 
 constexpr int64_t kCifarRecord = 1 + 3 * 32 * 32;
+// CIFAR-10's batch files hold 10,000 records each; a file ten times larger is not
+// one of them, and reading it would take memory for nothing (sizes are checked
+// before anything is allocated).
+constexpr int64_t kCifarMaxRecords = 100000;
 
 }  // namespace
 
@@ -139,6 +143,12 @@ Dataset LoadCifar10(const std::string& dir, bool train) {
           "bytes), got {} bytes ({} records and {} bytes over)",
           p.string(), bytes - bytes % kCifarRecord, bytes, bytes / kCifarRecord,
           bytes % kCifarRecord));
+    }
+    if (bytes / kCifarRecord > kCifarMaxRecords) {
+      throw InputError(fmt::format(
+          "{}: expected at most {} records of 3073 bytes (a CIFAR-10 batch file holds 10000), "
+          "got {} bytes ({} records)",
+          p.string(), kCifarMaxRecords, bytes, bytes / kCifarRecord));
     }
     paths.push_back(p.string());
     records.push_back(bytes / kCifarRecord);

@@ -240,6 +240,20 @@ TEST(Cifar10Test, SizeMustBeAWholeNumberOfRecords) {
                                     "bytes), got an empty file");
 }
 
+// A batch file far larger than CIFAR-10's (10,000 records) is refused from its size
+// alone: a sparse file, so nothing is written to disk or read.
+TEST(Cifar10Test, AFileOfMoreThan100000RecordsIsRefusedBeforeReading) {
+  const CifarDir c;
+  const fs::path p = c.base / "data_batch_3.bin";
+  WriteRaw(p, "");
+  fs::resize_file(p, 100001u * 3073u);
+  EXPECT_EQ(c.Error(), p.string() + ": expected at most 100000 records of 3073 bytes (a CIFAR-10 "
+                                    "batch file holds 10000), got 307303073 bytes (100001 records)");
+  fs::resize_file(p, std::uintmax_t{3073} << 24);  // 51.6 GB, more than this machine's memory
+  EXPECT_EQ(c.Error(), p.string() + ": expected at most 100000 records of 3073 bytes (a CIFAR-10 "
+                                    "batch file holds 10000), got 51556384768 bytes (16777216 records)");
+}
+
 TEST(Cifar10Test, LabelsMustBeBelow10) {
   const CifarDir c;
   const fs::path p = c.base / "data_batch_4.bin";

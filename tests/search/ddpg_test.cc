@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <torch/torch.h>
+
 #include "search/ddpg.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -321,6 +323,109 @@ TEST(DdpgSaveLoad, LoadedAgentContinuesBitForBit) {
   ExpectInputErrorContaining([&] { b.Load(huge.string()); },
                              {huge.string(), "file is 68719476736 bytes, more than the limit"});
   EXPECT_EQ(b.ActorOutput(FixedState(0.3f)), before);
+}
+
+// A copy of a torch archive with one entry replaced, written key by key through the
+// public archive API (no knowledge of the agent's format beyond the key edited).
+// `edit` gets the dotted key and the entry; it may replace it.
+using ArchiveEdit = std::function<void(const std::string& key, c10::IValue& value)>;
+void CopyArchive(torch::serialize::InputArchive& in, torch::serialize::OutputArchive& out,
+                 const ArchiveEdit& edit, const std::string& prefix) {
+  for (const std::string& key : in.keys()) {
+    if (key == "training") continue;  // every archive's own flag, not an entry
+    const std::string dotted = prefix + key;
+    torch::serialize::InputArchive sub;
+    if (in.try_read(key, sub)) {
+      torch::serialize::OutputArchive sub_out;
+      CopyArchive(sub, sub_out, edit, dotted + ".");
+      out.write(key, sub_out);
+      continue;
+    }
+    torch::Tensor t;
+    for (bool buffer : {false, true}) {
+      if (in.try_read(key, t, buffer)) {
+        c10::IValue v(t);
+        edit(dotted, v);
+        out.write(key, v.toTensor(), buffer);
+        break;
+      }
+    }
+    if (t.defined()) continue;
+    c10::IValue v;
+    in.read(key, v);
+    edit(dotted, v);
+    out.write(key, v);
+  }
+}
+std::string RewriteArchive(const test::TempDir& dir, const std::string& from,
+                           const std::string& name, const ArchiveEdit& edit) {
+  torch::serialize::InputArchive in;
+  in.load_from(from);
+  torch::serialize::OutputArchive out;
+  CopyArchive(in, out, edit, "");
+  const std::string path = (dir / name).string();
+  out.save_to(path);
+  return path;
+}
+
+// Saves whose options match but whose contents do not (written by something other
+// than Ddpg::Save): the exact message, and the agent unchanged.
+TEST(DdpgSaveLoad, CraftedSavesWithWrongContentsAreRefused) {
+  test::TempDir dir;
+  const std::string path = (dir / "agent.pt").string();
+  DdpgOptions o = SmallOptions(5);
+  o.warmup_episodes = 3;
+  o.batch_size = 16;
+  o.replay_capacity = 40;
+  Ddpg a(o);
+  for (int e = 0; e < 8; ++e) RunFeedbackEpisode(a, e, 5);
+  a.Save(path);
+
+  // The copier itself is faithful: an unedited copy loads and acts the same.
+  const std::string same = RewriteArchive(dir, path, "same.pt", [](const std::string&, c10::IValue&) {});
+  Ddpg b(o);
+  b.Load(same);
+  EXPECT_EQ(b.ActorOutput(FixedState(0.3f)), a.ActorOutput(FixedState(0.3f)));
+  EXPECT_EQ(b.Act(FixedState(0.5f)), a.Act(FixedState(0.5f)));
+
+  const double before = b.ActorOutput(FixedState(0.7f));
+  auto refused = [&](const std::string& name, const std::string& target,
+                     const std::function<c10::IValue(const c10::IValue&)>& replace,
+                     const std::string& message) {
+    bool found = false;
+    const std::string crafted =
+        RewriteArchive(dir, path, name, [&](const std::string& key, c10::IValue& v) {
+          if (found || key.rfind(target, 0) != 0) return;  // the first key starting so
+          v = replace(v);
+          found = true;
+        });
+    ASSERT_TRUE(found) << target;
+    try {
+      b.Load(crafted);
+      ADD_FAILURE() << name << ": expected util::InputError";
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(std::string(e.what()), crafted + ": " + message) << name;
+    }
+    EXPECT_EQ(b.ActorOutput(FixedState(0.7f)), before) << name;
+  };
+  auto tensor = [](torch::Tensor t) { return [t](const c10::IValue&) { return c10::IValue(t); }; };
+  refused("states-short.pt", "replay.states", tensor(torch::zeros({39, 10})),
+          "'replay.states' has the wrong type or shape");
+  refused("actions-float.pt", "replay.actions", tensor(torch::zeros({40}, torch::kFloat)),
+          "'replay.actions' has the wrong type or shape");
+  refused("dones-2d.pt", "replay.dones", tensor(torch::zeros({40, 1}, torch::kUInt8)),
+          "'replay.dones' has the wrong type or shape");
+  refused("size-over.pt", "replay.size", [](const c10::IValue&) { return c10::IValue(int64_t{41}); },
+          "inconsistent replay buffer counters");
+  refused("slot-off.pt", "replay.next_slot",
+          [](const c10::IValue&) { return c10::IValue(int64_t{-1}); },
+          "inconsistent replay buffer counters");
+  refused("actor-weight.pt", "actor.", tensor(torch::zeros({3, 3})),
+          "'actor' has parameters of the wrong shape");
+  refused("critic-target-weight.pt", "critic_target.", tensor(torch::zeros({7})),
+          "'critic_target' has parameters of the wrong shape");
+  refused("rng.pt", "rng", [](const c10::IValue&) { return c10::IValue(std::string("12 x")); },
+          "bad RNG state");
 }
 
 TEST(DdpgReplay, RingBufferWrapsAtCapacity) {
