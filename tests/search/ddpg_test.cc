@@ -270,16 +270,26 @@ Episode RunFeedbackEpisode(Ddpg& agent, int64_t e, int steps) {
   return ep;
 }
 
-TEST(DdpgSaveLoad, LoadedAgentContinuesBitForBit) {
-  test::TempDir dir;
-  const std::string path = (dir / "agent.pt").string();
+// The agent the save/load tests save: 8 episodes, learning after 3, a replay buffer
+// that wraps.
+DdpgOptions SaveLoadOptions() {
   DdpgOptions o = SmallOptions(5);
   o.warmup_episodes = 3;
   o.batch_size = 16;
   o.replay_capacity = 40;  // wraps during the run
+  return o;
+}
+void RunAndSave(Ddpg& agent, const std::string& path) {
+  for (int e = 0; e < 8; ++e) RunFeedbackEpisode(agent, e, 5);
+  agent.Save(path);
+}
+
+TEST(DdpgSaveLoad, LoadedAgentContinuesBitForBit) {
+  test::TempDir dir;
+  const std::string path = (dir / "agent.pt").string();
+  const DdpgOptions o = SaveLoadOptions();
   Ddpg a(o);
-  for (int e = 0; e < 8; ++e) RunFeedbackEpisode(a, e, 5);
-  a.Save(path);
+  RunAndSave(a, path);
   std::vector<Episode> a_eps;
   for (int e = 8; e < 14; ++e) a_eps.push_back(RunFeedbackEpisode(a, e, 5));
 
@@ -373,13 +383,9 @@ std::string RewriteArchive(const test::TempDir& dir, const std::string& from,
 TEST(DdpgSaveLoad, CraftedSavesWithWrongContentsAreRefused) {
   test::TempDir dir;
   const std::string path = (dir / "agent.pt").string();
-  DdpgOptions o = SmallOptions(5);
-  o.warmup_episodes = 3;
-  o.batch_size = 16;
-  o.replay_capacity = 40;
+  const DdpgOptions o = SaveLoadOptions();
   Ddpg a(o);
-  for (int e = 0; e < 8; ++e) RunFeedbackEpisode(a, e, 5);
-  a.Save(path);
+  RunAndSave(a, path);
 
   // The copier itself is faithful: an unedited copy loads and acts the same.
   const std::string same = RewriteArchive(dir, path, "same.pt", [](const std::string&, c10::IValue&) {});
