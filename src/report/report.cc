@@ -134,15 +134,19 @@ void LoadSummary(const fs::path& dir, RunReportData& run) {
                     util::JsonField<double>(r, "test_top1", where),
                     util::JsonField<double>(r, "test_top1_finetuned", where),
                     r.contains("test_top1_finetuned_seeds")
-                        ? util::JsonArrayField<double>(r, "test_top1_finetuned_seeds", where)
+                        ? util::JsonNumbers(r["test_top1_finetuned_seeds"],
+                                            where + ": test_top1_finetuned_seeds")
                         : std::vector<double>{}});
   }
   run.summary = std::move(rows);
   // Written by runs since --final-seeds; null when the run had no final fine-tune.
   if (j.contains("searched_minus_uniform") && !j["searched_minus_uniform"].is_null()) {
     const std::string where = path.string() + ": searched_minus_uniform";
-    run.searched_minus_uniform =
-        util::JsonArrayField<double>(j["searched_minus_uniform"], "per_seed", where);
+    const json& paired = j["searched_minus_uniform"];
+    if (!paired.is_object() || !paired.contains("per_seed")) {
+      throw util::InputError(where + ": missing field 'per_seed'");
+    }
+    run.searched_minus_uniform = util::JsonNumbers(paired["per_seed"], where + ": per_seed");
     if (run.searched_minus_uniform.empty()) {
       throw util::InputError(where + ": per_seed: expected at least one value, got []");
     }

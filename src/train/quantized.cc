@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "util/error.h"
+#include "util/json.h"
 #include "util/progress.h"
 
 namespace haq::train {
@@ -92,20 +93,6 @@ const nlohmann::json& Field(const nlohmann::json& j, const char* key, const std:
   return j.at(key);
 }
 
-std::vector<double> Numbers(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_array()) {
-    throw util::InputError(fmt::format("{}: expected an array of numbers, got {}", where, j.type_name()));
-  }
-  std::vector<double> out;
-  for (size_t i = 0; i < j.size(); ++i) {
-    if (!j[i].is_number()) {
-      throw util::InputError(
-          fmt::format("{}[{}]: expected a number, got {}", where, i, j[i].type_name()));
-    }
-    out.push_back(j[i].get<double>());
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -168,14 +155,14 @@ std::unique_ptr<quant::PolicyHook> HookFromCheckpoint(const graph::Network& net,
   std::vector<std::vector<double>> weight_clips;
   std::vector<bool> signs;
   for (size_t i = 0; i < n; ++i) {
-    weight_clips.push_back(Numbers(wc[i], fmt::format("{}.weight_clips[{}]", where, i)));
+    weight_clips.push_back(util::JsonNumbers(wc[i], fmt::format("{}.weight_clips[{}]", where, i)));
     if (!as[i].is_boolean()) {
       throw util::InputError(fmt::format("{}.activation_signed[{}]: expected true or false, got {}",
                                          where, i, as[i].type_name()));
     }
     signs.push_back(as[i].get<bool>());
   }
-  const std::vector<double> act_clips = Numbers(ac, where + ".activation_clips");
+  const std::vector<double> act_clips = util::JsonNumbers(ac, where + ".activation_clips");
   auto ctx = std::make_shared<quant::QuantContext>(net, o);
   ctx->Preset(policy, weight_clips, act_clips, signs);
   return std::make_unique<quant::PolicyHook>(ctx, net, std::move(policy));

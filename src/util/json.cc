@@ -40,4 +40,20 @@ nlohmann::json ReadJsonFile(const std::filesystem::path& path, std::uintmax_t ma
   return ParseJson(ReadFile(path, max_bytes), path.string());
 }
 
+std::vector<double> JsonNumbers(const nlohmann::json& v, const std::string& where) {
+  if (!v.is_array()) {
+    throw InputError(where + ": expected an array of numbers, got " + v.type_name());
+  }
+  std::vector<double> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_number()) {
+      throw InputError(where + "[" + std::to_string(i) + "]: expected a number, got " +
+                       v[i].type_name());
+    }
+    out.push_back(v[i].get<double>());
+  }
+  return out;
+}
+
 }  // namespace haq::util

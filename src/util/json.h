@@ -73,28 +73,9 @@ T JsonField(const nlohmann::json& j, const char* key, const std::string& where) 
   return v.get<T>();
 }
 
-/// Field `key` of object `j` as a list of T: "WHERE: KEY: expected an array, got
-/// VALUE" or "WHERE: KEY[I]: expected a number, got VALUE".
-template <typename T>
-std::vector<T> JsonArrayField(const nlohmann::json& j, const char* key, const std::string& where) {
-  if (!j.is_object() || !j.contains(key)) {
-    throw InputError(where + ": missing field '" + key + "'");
-  }
-  const nlohmann::json& v = j.at(key);
-  if (!v.is_array()) {
-    throw InputError(where + ": " + key + ": expected an array, got " + v.dump());
-  }
-  std::vector<T> out;
-  out.reserve(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (!JsonIs<T>(v[i])) {
-      throw InputError(where + ": " + key + "[" + std::to_string(i) + "]: expected " +
-                       JsonExpected<T>() + ", got " + v[i].dump());
-    }
-    out.push_back(v[i].get<T>());
-  }
-  return out;
-}
+/// `v` as a list of numbers: "WHERE: expected an array of numbers, got TYPE" or
+/// "WHERE[I]: expected a number, got TYPE".
+std::vector<double> JsonNumbers(const nlohmann::json& v, const std::string& where);
 
 /// The same, but `fallback` when `j` has no `key`.
 template <typename T>

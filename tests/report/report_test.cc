@@ -503,13 +503,13 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
                     [](json& j) { j["rows"][2]["test_top1_finetuned_seeds"] = {90.5, "x"}; }),
        "report run",
        "haq: error: run/summary.json: rows[2]: test_top1_finetuned_seeds[1]: expected a number, "
-       "got \"x\"\n"},
+       "got string\n"},
       {"paired differences not an array",
        EditJsonFile("summary.json",
                     [](json& j) { j["searched_minus_uniform"] = {{"per_seed", 0.5}}; }),
        "report run",
-       "haq: error: run/summary.json: searched_minus_uniform: per_seed: expected an array, got "
-       "0.5\n"},
+       "haq: error: run/summary.json: searched_minus_uniform: per_seed: expected an array of "
+       "numbers, got number\n"},
       {"no paired differences",
        EditJsonFile("summary.json",
                     [](json& j) { j["searched_minus_uniform"] = {{"per_seed", json::array()}}; }),
