@@ -142,11 +142,8 @@ void LoadSummary(const fs::path& dir, RunReportData& run) {
   // Written by runs since --final-seeds; null when the run had no final fine-tune.
   if (j.contains("searched_minus_uniform") && !j["searched_minus_uniform"].is_null()) {
     const std::string where = path.string() + ": searched_minus_uniform";
-    const json& paired = j["searched_minus_uniform"];
-    if (!paired.is_object() || !paired.contains("per_seed")) {
-      throw util::InputError(where + ": missing field 'per_seed'");
-    }
-    run.searched_minus_uniform = util::JsonNumbers(paired["per_seed"], where + ": per_seed");
+    run.searched_minus_uniform = util::JsonNumbers(
+        util::JsonMember(j["searched_minus_uniform"], "per_seed", where), where + ": per_seed");
     if (run.searched_minus_uniform.empty()) {
       throw util::InputError(where + ": per_seed: expected at least one value, got []");
     }

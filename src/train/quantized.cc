@@ -86,14 +86,6 @@ namespace {
 
 constexpr const char* kRecordKey = "quantization";
 
-const nlohmann::json& Field(const nlohmann::json& j, const char* key, const std::string& where) {
-  if (!j.is_object() || !j.contains(key)) {
-    throw util::InputError(fmt::format("{}: missing field '{}'", where, key));
-  }
-  return j.at(key);
-}
-
-
 }  // namespace
 
 Checkpoint QuantizedCheckpoint(QuantizedModel& q, const std::string& model) {
@@ -134,17 +126,17 @@ std::unique_ptr<quant::PolicyHook> HookFromCheckpoint(const graph::Network& net,
   if (rec.contains("per_channel") && rec["per_channel"].is_boolean()) {
     o.per_channel = rec["per_channel"].get<bool>();
   }
-  const auto& method = Field(rec, "method", where);
+  const auto& method = util::JsonMember(rec, "method", where);
   if (!method.is_string()) {
     throw util::InputError(fmt::format("{}.method: expected a string, got {}", where, method.type_name()));
   }
   o.method = quant::ParseWeightMethod(method.get<std::string>(), where + ".method");
-  hw::Policy policy = hw::ParsePolicy(Field(rec, "policy", where).dump(), where + ".policy");
+  hw::Policy policy = hw::ParsePolicy(util::JsonMember(rec, "policy", where).dump(), where + ".policy");
   hw::CheckPolicyMatches(policy, net.LayerShapes(1), net.name());
   const size_t n = policy.layers.size();
-  const auto& wc = Field(rec, "weight_clips", where);
-  const auto& ac = Field(rec, "activation_clips", where);
-  const auto& as = Field(rec, "activation_signed", where);
+  const auto& wc = util::JsonMember(rec, "weight_clips", where);
+  const auto& ac = util::JsonMember(rec, "activation_clips", where);
+  const auto& as = util::JsonMember(rec, "activation_signed", where);
   if (!wc.is_array() || wc.size() != n || !ac.is_array() || ac.size() != n || !as.is_array() ||
       as.size() != n) {
     throw util::InputError(fmt::format(

@@ -59,14 +59,21 @@ bool JsonIs(const nlohmann::json& v) {
   }
 }
 
+/// Field `key` of object `j`, of any type. InputError "WHERE: missing field 'KEY'"
+/// (also when `j` is not an object).
+inline const nlohmann::json& JsonMember(const nlohmann::json& j, const char* key,
+                                        const std::string& where) {
+  if (!j.is_object() || !j.contains(key)) {
+    throw InputError(where + ": missing field '" + key + "'");
+  }
+  return j.at(key);
+}
+
 /// Field `key` of object `j` as a T. InputError "WHERE: missing field 'KEY'" (also
 /// when `j` is not an object) or "WHERE: KEY: expected an integer, got VALUE".
 template <typename T>
 T JsonField(const nlohmann::json& j, const char* key, const std::string& where) {
-  if (!j.is_object() || !j.contains(key)) {
-    throw InputError(where + ": missing field '" + key + "'");
-  }
-  const nlohmann::json& v = j.at(key);
+  const nlohmann::json& v = JsonMember(j, key, where);
   if (!JsonIs<T>(v)) {
     throw InputError(where + ": " + key + ": expected " + JsonExpected<T>() + ", got " + v.dump());
   }

@@ -510,6 +510,11 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
        "report run",
        "haq: error: run/summary.json: searched_minus_uniform: per_seed: expected an array of "
        "numbers, got number\n"},
+      {"paired differences without per_seed",
+       EditJsonFile("summary.json",
+                    [](json& j) { j["searched_minus_uniform"] = {{"mean", 0.5}}; }),
+       "report run",
+       "haq: error: run/summary.json: searched_minus_uniform: missing field 'per_seed'\n"},
       {"no paired differences",
        EditJsonFile("summary.json",
                     [](json& j) { j["searched_minus_uniform"] = {{"per_seed", json::array()}}; }),
