@@ -119,10 +119,7 @@ class Fields {
       throw util::InputError(fmt::format("{}: expected an object, got {}", where_, j_.type_name()));
     }
   }
-  const json& At(const char* key) const {
-    if (!j_.contains(key)) throw util::InputError(fmt::format("{}: missing field '{}'", where_, key));
-    return j_.at(key);
-  }
+  const json& At(const char* key) const { return util::JsonMember(j_, key, where_); }
   std::string Where(const char* key) const { return fmt::format("{}.{}", where_, key); }
   int64_t Int(const char* key, int64_t lo, int64_t hi) const {
     const json& v = At(key);

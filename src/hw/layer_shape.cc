@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/json.h"
 
 namespace haq::hw {
 
@@ -134,10 +135,7 @@ std::vector<LayerShape> ShapesFromJson(const nlohmann::json& array, const std::s
     const nlohmann::json& j = array[i];
     const std::string where = fmt::format("{}: layers[{}]", source, i);
     auto field = [&](const char* name) -> const nlohmann::json& {
-      if (!j.is_object() || !j.contains(name)) {
-        throw util::InputError(fmt::format("{}: missing field '{}'", where, name));
-      }
-      return j.at(name);
+      return util::JsonMember(j, name, where);
     };
     LayerShape l;
     const nlohmann::json& name = field("name");

@@ -102,8 +102,7 @@ EpisodeRecord RecordFromJson(const json& j, const std::string& where) {
   r.reward = util::JsonField<double>(j, "reward", where);
   r.best_episode = util::JsonField<int64_t>(j, "best_episode", where);
   r.seconds = util::JsonField<double>(j, "seconds", where);
-  if (!j.contains("policy")) throw util::InputError(fmt::format("{}: missing field 'policy'", where));
-  r.policy = hw::ParsePolicy(j["policy"].dump(), where + ": policy");
+  r.policy = hw::ParsePolicy(util::JsonMember(j, "policy", where).dump(), where + ": policy");
   if (j.contains("timing") && j["timing"].is_object()) {
     const json& t = j["timing"];
     r.act_seconds = t.value("act", 0.0);

@@ -478,6 +478,8 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
          util::WriteFileAtomic(d / "log.jsonl", log);
        },
        "report run", "haq: error: run/log.jsonl:2: accuracy: expected a number, got \"high\"\n"},
+      {"log line without policy", EditLogLine(1, [](json& j) { j.erase("policy"); }), "report run",
+       "haq: error: run/log.jsonl:2: missing field 'policy'\n"},
       {"no state.json", [](const fs::path& d) { fs::remove(d / "state.json"); }, "report run",
        "haq: error: run/state.json: missing: no episode of this run was committed, nothing to "
        "report\n"},
