@@ -80,12 +80,12 @@ void LoadNetwork(const fs::path& dir, RunReportData& run) {
   const json j = util::ReadJsonFile(path);
   const std::string where = path.string();
   run.model = util::JsonField<std::string>(j, "model", where);
-  if (!j.contains("layers")) throw util::InputError(fmt::format("{}: missing field 'layers'", where));
-  if (!j["layers"].is_array() || j["layers"].empty()) {
+  const json& layers = util::JsonMember(j, "layers", where);
+  if (!layers.is_array() || layers.empty()) {
     throw util::InputError(fmt::format("{}: layers: expected a non-empty array, got {}", where,
-                                       j["layers"].dump().substr(0, 40)));
+                                       layers.dump().substr(0, 40)));
   }
-  run.layers = hw::ShapesFromJson(j["layers"], where);
+  run.layers = hw::ShapesFromJson(layers, where);
 }
 
 void LoadHardware(const fs::path& dir, RunReportData& run) {
