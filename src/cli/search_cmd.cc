@@ -17,6 +17,7 @@
 #include "search/ddpg.h"
 #include "search/env.h"
 #include "search/evaluator.h"
+#include "search/restarts.h"
 #include "search/search.h"
 #include "train/model_io.h"
 #include "train/trainer.h"
@@ -40,6 +41,7 @@ struct SearchCliOptions {
   std::string agent = "ddpg";
   std::string quantizer = "auto";
   int64_t episodes = 600;
+  int64_t restarts = 1;
   int64_t warmup = 20;
   int b_min = 2;
   int b_max = 8;
@@ -70,6 +72,7 @@ json Settings(const SearchCliOptions& o) {
           {"agent", o.agent},
           {"quantizer", o.quantizer},
           {"episodes", o.episodes},
+          {"restarts", o.restarts},
           {"warmup", o.warmup},
           {"b_min", o.b_min},
           {"b_max", o.b_max},
@@ -124,6 +127,7 @@ void CheckMember(const fs::path& path, const char* key, const std::string& value
 }
 
 constexpr int64_t kMaxFinalSeeds = 100;
+constexpr int64_t kMaxRestarts = 1000;
 
 // Settings read back from a run directory get the checks their flags get.
 void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
@@ -132,6 +136,7 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
   CheckMember(path, "quantizer", o.quantizer, {"auto", "linear", "kmeans"});
   CheckMember(path, "dataset", o.data.dataset, {"fashion-mnist", "cifar10"});
   CheckRange<int64_t>(path, "episodes", o.episodes, 1, int64_t{1} << 30);
+  CheckRange<int64_t>(path, "restarts", o.restarts, 1, kMaxRestarts);
   CheckRange<int64_t>(path, "warmup", o.warmup, 0, int64_t{1} << 30);
   CheckRange(path, "b_min", o.b_min, 1, 8);
   CheckRange(path, "b_max", o.b_max, 1, 8);
@@ -153,7 +158,7 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
 json LaterSettings() {
   const json defaults = Settings(SearchCliOptions{});
   json later = json::object();
-  for (const char* key : {"sigma_decay", "final_candidates", "final_seeds"}) {
+  for (const char* key : {"sigma_decay", "final_candidates", "final_seeds", "restarts"}) {
     later[key] = defaults.at(key);
   }
   return later;
@@ -177,6 +182,7 @@ SearchCliOptions FromSettings(const json& s, const fs::path& path) {
   if (s.contains("sigma_decay")) Take(s, "sigma_decay", o.sigma_decay, path);
   if (s.contains("final_candidates")) Take(s, "final_candidates", o.final_candidates, path);
   if (s.contains("final_seeds")) Take(s, "final_seeds", o.final_seeds, path);
+  if (s.contains("restarts")) Take(s, "restarts", o.restarts, path);
   Take(s, "finetune_steps", o.finetune_steps, path);
   Take(s, "finetune_lr", o.finetune_lr, path);
   Take(s, "reward_images", o.reward_images, path);
@@ -191,6 +197,37 @@ SearchCliOptions FromSettings(const json& s, const fs::path& path) {
   Take(s, "split_seed", o.data.split_seed, path);
   CheckRestored(o, path);
   return o;
+}
+
+// A resume may add restarts and, while the run is in its first search, change the
+// episodes per restart; the episodes done must keep the restart they were run in.
+void CheckRestartLayout(const SearchCliOptions& was, const SearchCliOptions& now,
+                        const fs::path& dir) {
+  const fs::path state = dir / "state.json";
+  const int64_t done = fs::exists(state) ? util::JsonField<int64_t>(util::ReadJsonFile(state),
+                                                                    "episodes_done", state.string())
+                                         : 0;
+  if (now.restarts < was.restarts) {
+    throw util::InputError(fmt::format(
+        "--restarts {}: the run was given {} restarts; a resume may add restarts, not remove them",
+        now.restarts, was.restarts));
+  }
+  if (now.restarts == 1) return;  // one search: --episodes may grow as ever
+  // Before restarts the run was one search of `done` episodes (settings.json may hold
+  // the episodes it started with, not the ones it was extended to).
+  const int64_t first_search = was.restarts == 1 ? done : std::min(done, was.episodes);
+  if (first_search > now.episodes) {
+    throw util::InputError(fmt::format(
+        "--resume: {}: the run's first search already has {} episodes, so restarts of {} cannot "
+        "follow it; give --episodes {} or more",
+        dir.string(), first_search, now.episodes, first_search));
+  }
+  if (was.restarts > 1 && done > was.episodes && now.episodes != was.episodes) {
+    throw util::InputError(fmt::format(
+        "--episodes {}: the run's restarts are {} episodes each and restart 2 has begun; drop "
+        "--episodes or start a new run",
+        now.episodes, was.episodes));
+  }
 }
 
 double Seconds(std::chrono::steady_clock::time_point t0) {
@@ -242,6 +279,8 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
       }
     }
     if (app.count("--episodes") > 0) restored.episodes = o.episodes;
+    if (app.count("--restarts") > 0) restored.restarts = o.restarts;
+    CheckRestartLayout(FromSettings(saved, path), restored, fs::path(o.resume));
     if (app.count("--final-candidates") > 0) restored.final_candidates = o.final_candidates;
     if (app.count("--final-seeds") > 0) restored.final_seeds = o.final_seeds;
     restored.out = o.resume;
@@ -252,6 +291,10 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   }
   if (o.b_min > o.b_max) {
     throw util::InputError(fmt::format("--b-min {} is above --b-max {}", o.b_min, o.b_max));
+  }
+  if (o.restarts > 1 && o.agent == "uniform") {
+    throw util::InputError(fmt::format(
+        "--restarts {}: the uniform agent has a single policy; expected --restarts 1", o.restarts));
   }
   const search::Budget budget = search::ParseBudget(o.budget);
   search::CheckRunDirectory(o.out, resume);  // before any long work
@@ -316,42 +359,50 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   search::ModelEvaluator evaluator(m.net, ctx, reward, tune, mo);
   const double fp = evaluator.FullPrecisionAccuracy();
 
-  std::unique_ptr<search::Agent> agent;
-  int64_t episodes = o.episodes;
+  // The strategy; restart r of --restarts gets the seed seed + r.
   const int uniform_bits = env.LargestUniformBitsWithinBudget();
-  if (o.agent == "ddpg") {
-    search::DdpgOptions d;
-    d.warmup_episodes = o.warmup;
-    d.sigma_decay = o.sigma_decay;
-    d.replay_capacity = 128 * env.num_steps();
-    d.state_dim = static_cast<int>(env.state_dim());
-    d.seed = o.seed;
-    agent = std::make_unique<search::Ddpg>(d);
-  } else if (o.agent == "random") {
-    agent = std::make_unique<search::RandomAgent>(o.seed);
-  } else {
-    agent = std::make_unique<search::UniformAgent>(env.BitsToAction(uniform_bits));
-    episodes = 1;  // every episode would be the same policy
-  }
+  auto make_agent = [&](int64_t restart) -> std::unique_ptr<search::Agent> {
+    const uint64_t seed = o.seed + static_cast<uint64_t>(restart);
+    if (o.agent == "ddpg") {
+      search::DdpgOptions d;
+      d.warmup_episodes = o.warmup;
+      d.sigma_decay = o.sigma_decay;
+      d.replay_capacity = 128 * env.num_steps();
+      d.state_dim = static_cast<int>(env.state_dim());
+      d.seed = seed;
+      return std::make_unique<search::Ddpg>(d);
+    }
+    if (o.agent == "random") return std::make_unique<search::RandomAgent>(seed);
+    return std::make_unique<search::UniformAgent>(env.BitsToAction(uniform_bits));
+  };
+  // Every episode of the uniform agent would be the same policy.
+  const int64_t episodes = o.agent == "uniform" ? 1 : o.episodes;
+  std::unique_ptr<search::Agent> agent =
+      o.restarts > 1 ? std::make_unique<search::RestartingAgent>(make_agent, episodes, stdout)
+                     : make_agent(0);
 
   fmt::print("search: {} on {} ({}), budget {} = {:.4g} {} ({:.3f}x of uniform 8-bit {:.4g} {})\n",
              m.description, spec.name, kmeans ? "k-means weights" : "linear weights and activations",
              o.budget, env.InUnit(env.budget()), search::MetricUnit(budget.metric),
              env.budget() / env.uniform8_cost(), env.InUnit(env.uniform8_cost()),
              search::MetricUnit(budget.metric));
-  fmt::print("agent {}, {} episodes ({} warm-up), {} steps each, bits {}..{}; reward set {} images "
-             "(full precision {:.2f}%), fine-tune {} steps per episode\n",
-             agent->name(), episodes, o.agent == "ddpg" ? o.warmup : 0, env.num_steps(), o.b_min,
-             o.b_max, reward.size(), fp, o.finetune_steps);
+  fmt::print("agent {}, {}{} episodes ({} warm-up), {} steps each, bits {}..{}; reward set {} "
+             "images (full precision {:.2f}%), fine-tune {} steps per episode\n",
+             agent->name(),
+             o.restarts > 1 ? fmt::format("{} restarts (seeds {}..{}) of ", o.restarts, o.seed,
+                                          o.seed + static_cast<uint64_t>(o.restarts - 1))
+                            : std::string(),
+             episodes, o.agent == "ddpg" ? o.warmup : 0, env.num_steps(), o.b_min, o.b_max,
+             reward.size(), fp, o.finetune_steps);
   std::fflush(stdout);
 
   search::SearchConfig cfg;
-  cfg.episodes = episodes;
+  cfg.episodes = episodes * o.restarts;
   cfg.fp_accuracy = fp;
   cfg.out_dir = o.out;
   cfg.resume = resume;
   cfg.settings = Settings(o);
-  cfg.open_settings = {"episodes", "final_candidates", "final_seeds"};
+  cfg.open_settings = {"episodes", "restarts", "final_candidates", "final_seeds"};
   if (resume) {
     const json saved = util::ReadJsonFile(fs::path(o.out) / "settings.json");
     const json later = LaterSettings();
@@ -369,6 +420,32 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
     fmt::print("(resumed after episode {})\n", result.resumed_from);
   }
   const search::EpisodeRecord& search_best = result.log.at(static_cast<size_t>(result.best));
+
+  // With restarts: each search's best, by reward as in the run (the first of equals).
+  json restart_rows = json::array();
+  if (o.restarts > 1) {
+    fmt::print("\nrestarts (the run's best is the best of these by reward):\n{:>8} {:>6} {:>13} "
+               "{:>10} {:>17} {:>9}\n",
+               "restart", "seed", "best episode", "reward", "reward-set top-1", "x 8-bit");
+    const auto n = static_cast<int64_t>(result.log.size());
+    for (int64_t r = 0; r * episodes < n; ++r) {
+      int64_t best = r * episodes;
+      for (int64_t e = best + 1; e < std::min(n, (r + 1) * episodes); ++e) {
+        if (result.log[static_cast<size_t>(e)].reward > result.log[static_cast<size_t>(best)].reward) {
+          best = e;
+        }
+      }
+      const search::EpisodeRecord& b = result.log[static_cast<size_t>(best)];
+      fmt::print("{:>8} {:>6} {:>13} {:>+10.4f} {:>16.2f}% {:>9.3f}{}\n", r + 1,
+                 o.seed + static_cast<uint64_t>(r), best + 1, b.reward, b.accuracy, b.cost_ratio,
+                 best == search_best.episode ? "  (best)" : "");
+      restart_rows.push_back({{"restart", r},
+                              {"seed", o.seed + static_cast<uint64_t>(r)},
+                              {"best_episode", best},
+                              {"best_reward", b.reward},
+                              {"best_reward_accuracy", b.accuracy}});
+    }
+  }
 
   // The final fine-tune, the same for every policy: batch 64, cosine, a seed for the
   // batch order (the run's, or one of --final-seeds) and a context calibrated with it.
@@ -554,6 +631,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
                         {"best_episode", search_best.episode},
                         {"best_reward", search_best.reward},
                         {"best_reward_accuracy", search_best.accuracy},
+                        {"restarts", restart_rows},
                         {"final_episode", best.episode},
                         {"final_candidates", candidate_rows},
                         {"final_seeds", final_seeds},
@@ -586,6 +664,11 @@ Action RegisterSearch(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "linear", "kmeans"}));
   app.add_option("--episodes", o->episodes, "Episodes (HAQ: 600); with --resume, may extend a run")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  app.add_option("--restarts", o->restarts,
+                 "Run K independent searches of --episodes each (seeds seed..seed+K-1, the same "
+                 "calibration and reward set) and keep the best policy by reward; with --resume, "
+                 "may grow")
+      ->check(CLI::Range(int64_t{1}, kMaxRestarts));
   app.add_option("--warmup", o->warmup, "DDPG warm-up episodes of random actions (HAQ: 20)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   app.add_option("--b-min", o->b_min, "Smallest bit width the agent may pick")->check(CLI::Range(1, 8));
@@ -636,6 +719,7 @@ Action RegisterSearch(CLI::App& app) {
       "Examples:\n"
       "  haq search --model mobilenet_v2_fmnist --hw bismo-edge --budget latency=0.6 --out runs/edge\n"
       "  haq search --resume runs/edge\n"
+      "  haq search --budget latency=3bit --budget-state --restarts 3 --episodes 150 --out runs/r3\n"
       "  haq search --hw bitfusion --budget energy=0.5 --agent random --episodes 100 --out runs/rnd\n"
       "  haq search --budget size=0.25 --out runs/size   # k-means, weights only");
   CLI::App* self = &app;

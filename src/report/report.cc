@@ -104,7 +104,16 @@ void LoadSettings(const fs::path& dir, RunReportData& run, search::EnvOptions& o
   }
   run.agent = util::JsonField<std::string>(run.settings, "agent", where);
   run.budget_text = util::JsonField<std::string>(run.settings, "budget", where);
-  run.episodes_planned = util::JsonField<int64_t>(run.settings, "episodes", where);
+  // Episodes per search, times the searches of --restarts (a later setting: absent is 1).
+  const auto restarts = util::JsonFieldOr<int64_t>(run.settings, "restarts", where, 1);
+  if (restarts < 1 || restarts > 1000) {
+    throw util::InputError(fmt::format("{}: restarts: expected 1..1000, got {}", where, restarts));
+  }
+  if (__builtin_mul_overflow(util::JsonField<int64_t>(run.settings, "episodes", where), restarts,
+                             &run.episodes_planned)) {
+    throw util::InputError(fmt::format("{}: episodes: expected a count of episodes, got {}", where,
+                                       run.settings["episodes"].dump()));
+  }
   if (run.agent == "uniform") run.episodes_planned = 1;  // the search runs one episode
   options.b_min = util::JsonField<int>(run.settings, "b_min", where);
   options.b_max = util::JsonField<int>(run.settings, "b_max", where);

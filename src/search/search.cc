@@ -213,9 +213,16 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
   std::string agent_file;
   std::error_code ec;
   CheckRunDirectory(dir, cfg.resume);
+  json updated_settings;  // the open settings this resume changes, if any
   if (cfg.resume) {
-    CheckSameSettings(util::ReadJsonFile(settings_path), cfg.settings, cfg.open_settings,
-                      settings_path);
+    const json saved = util::ReadJsonFile(settings_path);
+    CheckSameSettings(saved, cfg.settings, cfg.open_settings, settings_path);
+    for (const std::string& key : cfg.open_settings) {
+      if (cfg.settings.contains(key) && (!saved.contains(key) || saved[key] != cfg.settings[key])) {
+        if (updated_settings.is_null()) updated_settings = saved;
+        updated_settings[key] = cfg.settings[key];
+      }
+    }
     if (fs::exists(state_path)) {
       result = ReadRun(dir);
       agent_file = util::JsonField<std::string>(util::ReadJsonFile(state_path), "agent_file",
@@ -237,6 +244,10 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
         for (size_t i = 0; i < r.policy.layers.size(); ++i) r.policy.layers[i].name = env.layers()[i].name;
       }
       agent.Load((dir / agent_file).string());
+    }
+    // Recorded once the resume is accepted, so that the next resume goes on with them.
+    if (!updated_settings.is_null()) {
+      util::WriteFileAtomic(settings_path, updated_settings.dump(2) + "\n");
     }
   } else {
     fs::create_directories(dir, ec);

@@ -6,7 +6,9 @@
 /// uninterrupted one.
 ///
 /// Run directory:
-///   settings.json     what the run was started with; a resume must match it
+///   settings.json     what the run was started with; a resume must match it, apart
+///                     from the open settings (SearchConfig::open_settings), whose
+///                     values it records when it changes them
 ///   log.jsonl         one JSON object per finished episode
 ///   agent-NNNNNN.bin  the agent's state after episode NNNNNN (the latest only)
 ///   state.json        the commit point: episodes done, agent file, best episode
@@ -69,7 +71,8 @@ struct SearchConfig {
   /// those named in `open_settings`.
   nlohmann::json settings = nlohmann::json::object();
   /// Settings a resume may change: "episodes" (it may grow) and any that act only
-  /// after the episodes. settings.json keeps the values the run started with.
+  /// after the episodes. A resume that changes them writes their new values to
+  /// settings.json, so the next resume without flags goes on with them.
   std::vector<std::string> open_settings = {"episodes"};
   /// Files (name, contents) written when the run starts or resumes, e.g. the layer
   /// shapes and hardware spec the costs come from.

@@ -132,17 +132,16 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
     EXPECT_EQ(test::ListDir(dir / "run"), before);
   }
 
-  // A run from before --sigma-decay, --final-candidates and --final-seeds existed
-  // resumes with their old values.
+  // A run from before --sigma-decay, --final-candidates, --final-seeds and
+  // --restarts existed resumes with their old values.
   {
     std::filesystem::copy(dir / "run", dir / "old", std::filesystem::copy_options::recursive);
-    std::string text = util::ReadFile(dir / "old" / "settings.json");
-    for (const std::string line : {"\n  \"sigma_decay\": 0.99,", "\n  \"final_candidates\": 1,",
-                                   "\n  \"final_seeds\": 1,"}) {
-      const auto pos = text.find(line);
-      ASSERT_NE(pos, std::string::npos) << line << text;
-      text.erase(pos, line.size());
+    auto settings = nlohmann::json::parse(util::ReadFile(dir / "old" / "settings.json"));
+    for (const char* key : {"sigma_decay", "final_candidates", "final_seeds", "restarts"}) {
+      ASSERT_TRUE(settings.contains(key)) << key << settings.dump(2);
+      settings.erase(key);
     }
+    const std::string text = settings.dump(2) + "\n";
     util::WriteFileAtomic(dir / "old" / "settings.json", text);
     const auto res = RunHaq("search --resume old", dir.path());
     EXPECT_EQ(res.exit_code, 0) << res.out << res.err;
@@ -179,6 +178,82 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   corrupt("c4", "log.jsonl", "\"episode\":1,", "\"episode\":5,",
           "c4/log.jsonl: line 2: expected episode 1 with best_episode in 0..1 and 29 layers, got "
           "episode 5");
+}
+
+// --restarts K: K searches of --episodes each in one run, seeds seed..seed+K-1, the
+// best kept by reward; a resume may add restarts. Random search makes the seeding
+// checkable end to end: restart 2's policies are those of a run with the next seed.
+TEST(SearchCliTest, RestartsAreSearchesWithTheNextSeedsAndCanBeAdded) {
+  test::TempDir dir;
+  const std::string common =
+      "--agent random --reward-images 300 --tune-images 512 --calib-batches 1 "
+      "--final-finetune-steps 0 --episodes 2";
+  const auto r = RunHaq("search --restarts 2 --seed 3 " + common + " --out run", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("agent random, 2 restarts (seeds 3..4) of 2 episodes"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("restart 2: a fresh random agent from episode 3\nepisode 3/4"),
+            std::string::npos)
+      << r.out;
+  const auto alone = RunHaq("search --seed 4 " + common + " --out alone", dir.path());
+  ASSERT_EQ(alone.exit_code, 0) << alone.out << alone.err;
+  auto policies = [&](const char* run) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(util::ReadFile(dir / run / "log.jsonl"));
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line)["policy"]);
+    return out;
+  };
+  const auto both = policies("run");
+  ASSERT_EQ(both.size(), 4u);
+  EXPECT_EQ(std::vector<nlohmann::json>(both.begin() + 2, both.end()), policies("alone"));
+  EXPECT_NE(both[0], both[2]);
+
+  // Each restart's best, and the run's best is the better of them.
+  auto summary = [&] { return nlohmann::json::parse(util::ReadFile(dir / "run" / "summary.json")); };
+  auto check_restarts = [&](size_t k) {
+    const auto s = summary();
+    ASSERT_EQ(s["restarts"].size(), k) << s.dump(2);
+    size_t best = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const auto& row = s["restarts"][i];
+      EXPECT_EQ(row["seed"], 3 + i);
+      EXPECT_GE(row["best_episode"].get<int64_t>(), static_cast<int64_t>(2 * i));
+      EXPECT_LT(row["best_episode"].get<int64_t>(), static_cast<int64_t>(2 * i + 2));
+      if (row["best_reward"].get<double>() > s["restarts"][best]["best_reward"].get<double>()) best = i;
+    }
+    EXPECT_EQ(s["best_episode"], s["restarts"][best]["best_episode"]);
+  };
+  check_restarts(2);
+
+  // A third restart; the settings record it, so the report plans 6 episodes.
+  const auto more = RunHaq("search --resume run --restarts 3", dir.path());
+  ASSERT_EQ(more.exit_code, 0) << more.out << more.err;
+  EXPECT_NE(more.out.find("episode 6/6"), std::string::npos) << more.out;
+  check_restarts(3);
+  EXPECT_EQ(nlohmann::json::parse(util::ReadFile(dir / "run" / "settings.json"))["restarts"], 3);
+  const auto rep = RunHaq("report run", dir.path());
+  ASSERT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  EXPECT_NE(rep.out.find(", 6/6 episodes, "), std::string::npos) << rep.out;
+
+  // What a resume cannot do, refused before any work and without a change.
+  const std::string before = test::ListDir(dir / "run") + util::ReadFile(dir / "run" / "settings.json");
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"search --resume run --restarts 2",
+            "--restarts 2: the run was given 3 restarts; a resume may add restarts, not remove them"},
+           {"search --resume run --episodes 3",
+            "--episodes 3: the run's restarts are 2 episodes each and restart 2 has begun; drop "
+            "--episodes or start a new run"},
+           {"search --resume alone --restarts 2 --episodes 1",
+            "--resume: alone: the run's first search already has 2 episodes, so restarts of 1 "
+            "cannot follow it; give --episodes 2 or more"},
+           {"search --agent uniform --restarts 2 --out u",
+            "--restarts 2: the uniform agent has a single policy; expected --restarts 1"}}) {
+    const auto bad = RunHaq(args, dir.path());
+    EXPECT_EQ(bad.exit_code, 1) << args << bad.out;
+    EXPECT_EQ(bad.err, "haq: error: " + message + "\n") << args;
+  }
+  EXPECT_EQ(test::ListDir(dir / "run") + util::ReadFile(dir / "run" / "settings.json"), before);
+  EXPECT_FALSE(std::filesystem::exists(dir / "u"));
 }
 
 TEST(SearchCliTest, BadRunDirectoriesAndFlags) {

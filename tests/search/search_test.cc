@@ -19,6 +19,7 @@
 
 #include "search/baselines.h"
 #include "search/ddpg.h"
+#include "search/restarts.h"
 #include "test_util.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -257,6 +258,164 @@ TEST(SearchTest, ResumedRunsEqualAnUninterruptedOne) {
   // Only the latest agent save is kept.
   EXPECT_EQ(test::ListDir(dir / "pieces"),
             "agent-000040.bin\nbest_policy.json\nlog.jsonl\nsettings.json\nstate.json\n");
+}
+
+// The log line of each episode without what depends on its place in the run
+// (episode number, best so far) or on timing: the policy, its cost, accuracy, reward.
+std::vector<std::string> Outcomes(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (std::string line : Results(dir)) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("episode");
+    j.erase("best_episode");
+    out.push_back(j.dump());
+  }
+  return out;
+}
+
+// Restart r of a search with restarts: a DDPG agent with seed 5 + r and a short
+// warm-up, so each 24-episode restart also learns.
+RestartingAgent::Factory Restarts(const QuantEnv& env) {
+  return [&env](int64_t r) {
+    DdpgOptions d = AgentOptions(env, 5 + static_cast<uint64_t>(r));
+    d.warmup_episodes = 8;
+    return std::make_unique<Ddpg>(d);
+  };
+}
+
+// Truth: the same searches run one by one as separate runs.
+TEST(SearchTest, RestartsAreTheSeparateSearchesAndKeepTheBestByReward) {
+  const QuantEnv env = SizeEnv();
+  constexpr int64_t kPer = 24;
+  constexpr int64_t kRestarts = 3;
+  test::TempDir dir;
+  RestartingAgent agent(Restarts(env), kPer);
+  const SearchResult whole = RunSearch(env, agent, Oracle(), Config(dir / "whole", kPer * kRestarts));
+  const std::vector<std::string> outcomes = Outcomes(dir / "whole");
+  ASSERT_EQ(outcomes.size(), static_cast<size_t>(kPer * kRestarts));
+  int64_t best = -1;
+  double best_reward = -1e300;
+  for (int64_t r = 0; r < kRestarts; ++r) {
+    const auto alone = Restarts(env)(r);
+    const SearchResult one = RunSearch(env, *alone, Oracle(), Config(dir / fmt::format("alone{}", r), kPer));
+    EXPECT_EQ(std::vector<std::string>(outcomes.begin() + r * kPer, outcomes.begin() + (r + 1) * kPer),
+              Outcomes(dir / fmt::format("alone{}", r)))
+        << "restart " << r;
+    const double reward = one.log[static_cast<size_t>(one.best)].reward;
+    if (reward > best_reward) {  // the first of equals, as the search keeps it
+      best_reward = reward;
+      best = r * kPer + one.best;
+    }
+  }
+  EXPECT_EQ(whole.best, best);
+  // The three searches differ (else this would not test the seeds).
+  EXPECT_NE(outcomes[kPer + 10], outcomes[10]);
+  EXPECT_NE(outcomes[2 * kPer + 10], outcomes[kPer + 10]);
+}
+
+TEST(SearchTest, RunsWithRestartsResumeExactlyAcrossRestarts) {
+  const QuantEnv env = SizeEnv();
+  constexpr int64_t kPer = 24;
+  test::TempDir dir;
+  {
+    RestartingAgent agent(Restarts(env), kPer);
+    RunSearch(env, agent, Oracle(), Config(dir / "whole", 3 * kPer));
+  }
+  // Interrupted in restart 1, at the end of restart 1 and 2, and after the first
+  // episode of restart 2.
+  int64_t stop_after = 0;
+  for (int64_t stop : {5, 24, 25, 48, -1}) {
+    stop_after = stop;
+    RestartingAgent agent(Restarts(env), kPer);
+    SearchConfig c = Config(dir / "pieces", 3 * kPer);
+    c.resume = stop != 5;
+    c.after_episode = [&](const EpisodeRecord& r) {
+      if (r.episode + 1 == stop_after) throw Interrupt();
+    };
+    try {
+      RunSearch(env, agent, Oracle(), c);
+      EXPECT_EQ(stop, -1);
+    } catch (const Interrupt&) {
+      EXPECT_NE(stop, -1);
+    }
+  }
+  EXPECT_EQ(Results(dir / "whole"), Results(dir / "pieces"));
+  EXPECT_EQ(util::ReadFile(dir / "whole" / "best_policy.json"),
+            util::ReadFile(dir / "pieces" / "best_policy.json"));
+  // One agent save, no staged inner save left behind.
+  EXPECT_EQ(test::ListDir(dir / "pieces"),
+            "agent-000072.bin\nbest_policy.json\nlog.jsonl\nsettings.json\nstate.json\n");
+}
+
+// A run started as one search and resumed with restarts: its agent save is the
+// strategy's own, and the episodes after it are a fresh search with the next seed.
+TEST(SearchTest, ARunWithoutRestartsResumesWithRestarts) {
+  const QuantEnv env = SizeEnv();
+  constexpr int64_t kPer = 24;
+  test::TempDir dir;
+  {
+    const auto first = Restarts(env)(0);
+    RunSearch(env, *first, Oracle(), Config(dir / "run", kPer));
+  }
+  RestartingAgent agent(Restarts(env), kPer);
+  SearchConfig c = Config(dir / "run", 2 * kPer);
+  c.resume = true;
+  const SearchResult r = RunSearch(env, agent, Oracle(), c);
+  EXPECT_EQ(r.resumed_from, kPer);
+  const auto second = Restarts(env)(1);
+  RunSearch(env, *second, Oracle(), Config(dir / "second", kPer));
+  const std::vector<std::string> outcomes = Outcomes(dir / "run");
+  ASSERT_EQ(outcomes.size(), static_cast<size_t>(2 * kPer));
+  EXPECT_EQ(std::vector<std::string>(outcomes.begin() + kPer, outcomes.end()), Outcomes(dir / "second"));
+}
+
+TEST(SearchTest, RestartSavesFromAnotherPointOfTheRunAreRefused) {
+  const QuantEnv env = SizeEnv();
+  test::TempDir dir;
+  const std::string path = (dir / "agent-000030.bin").string();
+  {
+    RestartingAgent agent(Restarts(env), 24);
+    for (int64_t e : {0, 24, 29}) agent.BeginEpisode(e);  // into restart 2
+    agent.Save(path);
+  }
+  // The save says restart 2; in a run of 100-episode restarts episode 31 is in restart 1.
+  RestartingAgent other(Restarts(env), 100);
+  other.Load(path);
+  EXPECT_EQ(other.restart(), 1);
+  try {
+    other.BeginEpisode(30);
+    ADD_FAILURE() << "no error";
+  } catch (const util::InputError& e) {
+    EXPECT_STREQ(e.what(), "a search with restarts of 100 episodes: episode 31 belongs to restart 1, "
+                           "but the agent is in restart 2");
+  }
+  const std::string text = util::ReadFile(path);
+  for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
+           {"haq-restarting-agent-1\n-1\n", ": line 2: expected the restart, a number >= 0, got '-1'"},
+           {"haq-restarting-agent-1\n1x\n", ": line 2: expected the restart, a number >= 0, got '1x'"},
+           {"haq-restarting-agent-1\n", ": line 2: expected the restart, a number >= 0, got the end "
+                                         "of the file"}}) {
+    dir.Write("bad.bin", bad);
+    try {
+      other.Load((dir / "bad.bin").string());
+      ADD_FAILURE() << bad << ": no error";
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(std::string(e.what()), (dir / "bad.bin").string() + message);
+    }
+  }
+  // A damaged inner save is named as the file the user has, with the restart.
+  dir.Write("cut.bin", text.substr(0, text.size() / 2));
+  try {
+    other.Load((dir / "cut.bin").string());
+    ADD_FAILURE() << "no error";
+  } catch (const util::InputError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find((dir / "cut.bin").string() + ": "), 0u) << what;
+    EXPECT_EQ(what.find(".inner"), std::string::npos) << what;
+    EXPECT_TRUE(what.ends_with(" (restart 2's agent)")) << what;
+  }
+  EXPECT_EQ(other.restart(), 1);  // unchanged by the failed loads
+  EXPECT_FALSE(std::filesystem::exists(dir / "cut.bin.inner"));
 }
 
 TEST(SearchTest, ALogLongerThanTheCommitIsCutBack) {
