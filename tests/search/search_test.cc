@@ -225,27 +225,22 @@ struct Interrupt : std::runtime_error {
   Interrupt() : std::runtime_error("interrupted") {}
 };
 
-TEST(SearchTest, ResumedRunsEqualAnUninterruptedOne) {
-  const QuantEnv env = SizeEnv();
-  const int64_t episodes = 40;
-  test::TempDir dir;
-  {
-    Ddpg agent(AgentOptions(env, 5));
-    RunSearch(env, agent, Oracle(), Config(dir / "whole", episodes));
-  }
-  // Interrupted after episodes 1, 20 (the first learning episode), 21 and 33; each
-  // time a fresh process-like start: new agent object, --resume.
-  int64_t stop_after = 0;
-  for (int64_t stop : {1, 20, 21, 33, -1}) {
-    stop_after = stop;
-    Ddpg agent(AgentOptions(env, 5));
+// Runs `episodes` in `dir`/whole uninterrupted and in `dir`/pieces interrupted after
+// each episode of `stops`, every time with a fresh agent from `make` and a resume,
+// as a new process would; the two must write the same log and best policy.
+void ExpectPiecesEqualWhole(const QuantEnv& env, const std::function<std::unique_ptr<Agent>()>& make,
+                            const std::filesystem::path& dir, int64_t episodes,
+                            const std::vector<int64_t>& stops) {
+  RunSearch(env, *make(), Oracle(), Config(dir / "whole", episodes));
+  for (size_t i = 0; i <= stops.size(); ++i) {
+    const int64_t stop = i < stops.size() ? stops[i] : -1;
     SearchConfig c = Config(dir / "pieces", episodes);
-    c.resume = stop != 1;
+    c.resume = i > 0;
     c.after_episode = [&](const EpisodeRecord& r) {
-      if (r.episode + 1 == stop_after) throw Interrupt();
+      if (r.episode + 1 == stop) throw Interrupt();
     };
     try {
-      RunSearch(env, agent, Oracle(), c);
+      RunSearch(env, *make(), Oracle(), c);
       EXPECT_EQ(stop, -1);
     } catch (const Interrupt&) {
       EXPECT_NE(stop, -1);
@@ -255,6 +250,15 @@ TEST(SearchTest, ResumedRunsEqualAnUninterruptedOne) {
   EXPECT_EQ(Results(dir / "whole").size(), static_cast<size_t>(episodes));
   EXPECT_EQ(util::ReadFile(dir / "whole" / "best_policy.json"),
             util::ReadFile(dir / "pieces" / "best_policy.json"));
+}
+
+TEST(SearchTest, ResumedRunsEqualAnUninterruptedOne) {
+  const QuantEnv env = SizeEnv();
+  test::TempDir dir;
+  // Interrupted after episodes 1, 20 (the first learning episode), 21 and 33.
+  ExpectPiecesEqualWhole(
+      env, [&] { return std::make_unique<Ddpg>(AgentOptions(env, 5)); }, dir.path(), 40,
+      {1, 20, 21, 33});
   // Only the latest agent save is kept.
   EXPECT_EQ(test::ListDir(dir / "pieces"),
             "agent-000040.bin\nbest_policy.json\nlog.jsonl\nsettings.json\nstate.json\n");
@@ -317,31 +321,11 @@ TEST(SearchTest, RunsWithRestartsResumeExactlyAcrossRestarts) {
   const QuantEnv env = SizeEnv();
   constexpr int64_t kPer = 24;
   test::TempDir dir;
-  {
-    RestartingAgent agent(Restarts(env), kPer);
-    RunSearch(env, agent, Oracle(), Config(dir / "whole", 3 * kPer));
-  }
-  // Interrupted in restart 1, at the end of restart 1 and 2, and after the first
+  // Interrupted in restart 1, at the end of restarts 1 and 2, and after the first
   // episode of restart 2.
-  int64_t stop_after = 0;
-  for (int64_t stop : {5, 24, 25, 48, -1}) {
-    stop_after = stop;
-    RestartingAgent agent(Restarts(env), kPer);
-    SearchConfig c = Config(dir / "pieces", 3 * kPer);
-    c.resume = stop != 5;
-    c.after_episode = [&](const EpisodeRecord& r) {
-      if (r.episode + 1 == stop_after) throw Interrupt();
-    };
-    try {
-      RunSearch(env, agent, Oracle(), c);
-      EXPECT_EQ(stop, -1);
-    } catch (const Interrupt&) {
-      EXPECT_NE(stop, -1);
-    }
-  }
-  EXPECT_EQ(Results(dir / "whole"), Results(dir / "pieces"));
-  EXPECT_EQ(util::ReadFile(dir / "whole" / "best_policy.json"),
-            util::ReadFile(dir / "pieces" / "best_policy.json"));
+  ExpectPiecesEqualWhole(
+      env, [&] { return std::make_unique<RestartingAgent>(Restarts(env), kPer); }, dir.path(),
+      3 * kPer, {5, 24, 25, 48});
   // One agent save, no staged inner save left behind.
   EXPECT_EQ(test::ListDir(dir / "pieces"),
             "agent-000072.bin\nbest_policy.json\nlog.jsonl\nsettings.json\nstate.json\n");
