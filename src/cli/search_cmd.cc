@@ -445,6 +445,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
                               {"best_reward", b.reward},
                               {"best_reward_accuracy", b.accuracy}});
     }
+    std::fflush(stdout);  // before the final stage's long quiet stretch
   }
 
   // The final fine-tune, the same for every policy: batch 64, cosine, a seed for the
