@@ -394,6 +394,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
                             : std::string(),
              episodes, o.agent == "ddpg" ? o.warmup : 0, env.num_steps(), o.b_min, o.b_max,
              reward.size(), fp, o.finetune_steps);
+  fmt::print("machine: {}\n", search::MachineInfo::Current().Describe());
   std::fflush(stdout);
 
   search::SearchConfig cfg;

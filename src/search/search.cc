@@ -75,21 +75,23 @@ void CheckSameSettings(const json& saved, const json& now, const std::vector<std
 json RecordToJson(const EpisodeRecord& r) {
   json bits = json::array();
   for (const auto& l : r.policy.layers) bits.push_back({l.w_bits, l.a_bits});
-  return {{"episode", r.episode},
-          {"policy", bits},
-          {"cost", r.cost},
-          {"cost_ratio", r.cost_ratio},
-          {"walled", r.walled},
-          {"accuracy", r.accuracy},
-          {"reward", r.reward},
-          {"best_episode", r.best_episode},
-          {"seconds", r.seconds},
-          {"timing",
-           {{"act", r.act_seconds},
-            {"finetune", r.finetune_seconds},
-            {"evaluate", r.eval_seconds},
-            {"update", r.update_seconds},
-            {"checkpoint", r.checkpoint_seconds}}}};
+  json j = {{"episode", r.episode},
+            {"policy", bits},
+            {"cost", r.cost},
+            {"cost_ratio", r.cost_ratio},
+            {"walled", r.walled},
+            {"accuracy", r.accuracy},
+            {"reward", r.reward},
+            {"best_episode", r.best_episode},
+            {"seconds", r.seconds},
+            {"timing",
+             {{"act", r.act_seconds},
+              {"finetune", r.finetune_seconds},
+              {"evaluate", r.eval_seconds},
+              {"update", r.update_seconds},
+              {"checkpoint", r.checkpoint_seconds}}}};
+  if (r.machine) j["machine"] = r.machine->ToJson();
+  return j;
 }
 
 EpisodeRecord RecordFromJson(const json& j, const std::string& where) {
@@ -103,6 +105,9 @@ EpisodeRecord RecordFromJson(const json& j, const std::string& where) {
   r.best_episode = util::JsonField<int64_t>(j, "best_episode", where);
   r.seconds = util::JsonField<double>(j, "seconds", where);
   r.policy = hw::ParsePolicy(util::JsonMember(j, "policy", where).dump(), where + ": policy");
+  if (j.contains("machine") && !j["machine"].is_null()) {
+    r.machine = MachineInfo::FromJson(j["machine"], where + ": machine");
+  }
   if (j.contains("timing") && j["timing"].is_object()) {
     const json& t = j["timing"];
     r.act_seconds = t.value("act", 0.0);
@@ -244,6 +249,16 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
         for (size_t i = 0; i < r.policy.layers.size(); ++i) r.policy.layers[i].name = env.layers()[i].name;
       }
       agent.Load((dir / agent_file).string());
+      const MachineInfo here = MachineInfo::Current();
+      if (!result.log.empty() && result.log.back().machine &&
+          !result.log.back().machine->SameKernelPath(here)) {
+        result.warnings.push_back(fmt::format(
+            "warning: --resume: {}: episodes up to {} ran on {}; this machine runs {}: the "
+            "continuation is valid but not bit-identical to an uninterrupted run on either",
+            dir.string(), result.log.size(), result.log.back().machine->Describe(),
+            here.Describe()));
+        fmt::print(cfg.progress ? cfg.progress : stderr, "{}\n", result.warnings.back());
+      }
     }
     // Recorded once the resume is accepted, so that the next resume goes on with them.
     if (!updated_settings.is_null()) {
@@ -270,6 +285,7 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
     const auto t0 = std::chrono::steady_clock::now();
     EpisodeRecord rec;
     rec.episode = e;
+    rec.machine = MachineInfo::Current();
     Episode episode;
     std::vector<int> step_bits;
     agent.BeginEpisode(e);

@@ -22,12 +22,14 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hw/policy.h"
 #include "search/agent.h"
 #include "search/env.h"
+#include "search/machine.h"
 
 namespace haq::search {
 
@@ -48,6 +50,10 @@ struct EpisodeRecord {
   double accuracy = 0.0;
   double reward = 0.0;
   int64_t best_episode = 0;  ///< best so far, this one included
+  /// The CPU, kernel paths and threads the episode ran with (absent in logs written
+  /// before haq recorded them). Not part of the result, but it tells which episodes
+  /// a same-machine comparison may hold to the bit.
+  std::optional<MachineInfo> machine;
   // Timing (not part of the result: differs between runs).
   double seconds = 0.0;
   double act_seconds = 0.0;
@@ -86,6 +92,10 @@ struct SearchResult {
   std::vector<EpisodeRecord> log;  ///< every episode, resumed ones included
   int64_t best = -1;               ///< index into log
   int64_t resumed_from = 0;        ///< episodes found already done
+  /// Said on resuming (also printed to the progress stream, or stderr): the done
+  /// episodes ran on another kernel path, so the continuation is not bit-identical
+  /// to an uninterrupted run there.
+  std::vector<std::string> warnings;
 };
 
 /// The episodes of the `k` best distinct policies of `log` (same bits = same policy):
