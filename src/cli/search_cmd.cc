@@ -58,6 +58,7 @@ struct SearchCliOptions {
   double final_lr = 0.005;
   int64_t final_candidates = 1;
   int64_t final_seeds = 1;
+  int64_t test_images = 0;  // the final comparison's test images; 0: the whole test set
   uint64_t seed = 0;
   std::string out;
   std::string resume;
@@ -89,6 +90,7 @@ json Settings(const SearchCliOptions& o) {
           {"final_finetune_lr", o.final_lr},
           {"final_candidates", o.final_candidates},
           {"final_seeds", o.final_seeds},
+          {"test_images", o.test_images},
           {"seed", o.seed},
           {"dataset", o.data.dataset},
           {"data_dir", o.data.dir},
@@ -151,6 +153,7 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
   CheckRange(path, "sigma_decay", o.sigma_decay, 1e-6, 1.0);
   CheckRange<int64_t>(path, "final_candidates", o.final_candidates, 1, 1000);
   CheckRange<int64_t>(path, "final_seeds", o.final_seeds, 1, kMaxFinalSeeds);
+  CheckRange<int64_t>(path, "test_images", o.test_images, 0, kHuge);
 }
 
 // Settings newer than the first runs, at their defaults (the value every run had
@@ -158,7 +161,8 @@ void CheckRestored(const SearchCliOptions& o, const fs::path& path) {
 json LaterSettings() {
   const json defaults = Settings(SearchCliOptions{});
   json later = json::object();
-  for (const char* key : {"sigma_decay", "final_candidates", "final_seeds", "restarts"}) {
+  for (const char* key :
+       {"sigma_decay", "final_candidates", "final_seeds", "restarts", "test_images"}) {
     later[key] = defaults.at(key);
   }
   return later;
@@ -183,6 +187,7 @@ SearchCliOptions FromSettings(const json& s, const fs::path& path) {
   if (s.contains("final_candidates")) Take(s, "final_candidates", o.final_candidates, path);
   if (s.contains("final_seeds")) Take(s, "final_seeds", o.final_seeds, path);
   if (s.contains("restarts")) Take(s, "restarts", o.restarts, path);
+  if (s.contains("test_images")) Take(s, "test_images", o.test_images, path);
   Take(s, "finetune_steps", o.finetune_steps, path);
   Take(s, "finetune_lr", o.finetune_lr, path);
   Take(s, "reward_images", o.reward_images, path);
@@ -283,6 +288,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
     CheckRestartLayout(FromSettings(saved, path), restored, fs::path(o.resume));
     if (app.count("--final-candidates") > 0) restored.final_candidates = o.final_candidates;
     if (app.count("--final-seeds") > 0) restored.final_seeds = o.final_seeds;
+    if (app.count("--test-images") > 0) restored.test_images = o.test_images;
     restored.out = o.resume;
     restored.resume = o.resume;
     o = restored;
@@ -322,6 +328,15 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
       data::Subset(split.val, torch::arange(o.reward_images, torch::kLong));
   const data::Dataset tune = data::Subset(
       split.train, torch::arange(std::min(o.tune_images, split.train.size()), torch::kLong));
+  // The final comparison's images, checked before any long work.
+  const data::Dataset test_set = LoadDataset(o.data, /*train=*/false);
+  if (o.test_images > test_set.size()) {
+    throw util::InputError(fmt::format("--test-images: expected at most the {} test images, got {}",
+                                       test_set.size(), o.test_images));
+  }
+  const data::Dataset test =
+      o.test_images == 0 ? test_set
+                         : data::Subset(test_set, torch::arange(o.test_images, torch::kLong));
 
   // Environment: costs at the hardware's batch, budget, wall.
   const auto cost_model = hw::MakeCostModel(spec);
@@ -403,7 +418,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
   cfg.out_dir = o.out;
   cfg.resume = resume;
   cfg.settings = Settings(o);
-  cfg.open_settings = {"episodes", "restarts", "final_candidates", "final_seeds"};
+  cfg.open_settings = {"episodes", "restarts", "final_candidates", "final_seeds", "test_images"};
   if (resume) {
     const json saved = util::ReadJsonFile(fs::path(o.out) / "settings.json");
     const json later = LaterSettings();
@@ -501,7 +516,6 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
 
   // Final comparison on the test set: uniform 8-bit, the uniform baseline at this
   // budget and the searched policy, the latter two after the same final fine-tune.
-  const data::Dataset test = LoadDataset(o.data, /*train=*/false);
   // Costs and accuracies are filled in below.
   std::vector<Final> finals = {
       {"uniform 8-bit", env.Uniform(8)},
@@ -598,9 +612,12 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
     }
     summary_rows.push_back(std::move(row));
   }
-  fmt::print("(final fine-tune: {} steps of batch 64, lr {} cosine; full precision test top-1 as "
-             "in the checkpoint{})\n",
-             o.final_steps, o.final_lr,
+  fmt::print("(final fine-tune: {} steps of batch 64, lr {} cosine; {}{})\n", o.final_steps,
+             o.final_lr,
+             o.test_images == 0
+                 ? std::string("full precision test top-1 as in the checkpoint")
+                 : fmt::format("test top-1 on the first {} of the {} test images", test.size(),
+                               test_set.size()),
              final_seeds.size() > 1
                  ? fmt::format("; after FT: mean ± population std over {} seeds", final_seeds.size())
                  : "");
@@ -637,6 +654,7 @@ void RunSearchCommand(SearchCliOptions o, const CLI::App& app) {
                         {"final_episode", best.episode},
                         {"final_candidates", candidate_rows},
                         {"final_seeds", final_seeds},
+                        {"test_images", test.size()},
                         {"searched_minus_uniform", paired},
                         {"search_seconds", seconds},
                         {"rows", summary_rows}};
@@ -712,6 +730,10 @@ Action RegisterSearch(CLI::App& app) {
                  "K seeds (batch order and calibration sample) and report mean ± spread and the "
                  "paired difference; with --resume, may change")
       ->check(CLI::Range(int64_t{1}, kMaxFinalSeeds));
+  app.add_option("--test-images", o->test_images,
+                 "Measure the final comparison on the first N test images (0: the whole test "
+                 "set); with --resume, may change")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   app.add_option("--seed", o->seed, "Seed of the agent, calibration sampling and fine-tuning order");
   AddDataOptions(app, o->data);
   auto* out = app.add_option("--out", o->out, "New run directory (must not exist or be empty)");

@@ -34,7 +34,7 @@ using nlohmann::json;
 const char* kSearch =
     "--model mobilenet_v2_fmnist --hw bismo-edge --budget latency=0.5 --episodes 10 --warmup 3 "
     "--finetune-steps 2 --reward-images 200 --tune-images 512 --calib-batches 1 "
-    "--final-finetune-steps 4 --seed 5";
+    "--final-finetune-steps 4 --test-images 1000 --seed 5";
 
 // Starts `haq ARGS` in `cwd` (output appended to `log` there) with files limited
 // to `file_size_limit` bytes, returns its pid. SIGXFSZ keeps its default action

@@ -21,11 +21,14 @@ using test::RunHaq;
 TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   test::TempDir dir;
   const std::string common =
-      "--reward-images 300 --tune-images 512 --calib-batches 1 --final-finetune-steps 2";
+      "--reward-images 300 --tune-images 512 --calib-batches 1 --final-finetune-steps 2 "
+      "--test-images 1000";
   const auto r = RunHaq("search --episodes 2 --warmup 1 --seed 3 " + common + " --out run", dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("episode 2/2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("uniform 8-bit"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test top-1 on the first 1000 of the 10000 test images"), std::string::npos)
+      << r.out;
   EXPECT_EQ(test::ListDir(dir / "run"),
             "agent-000002.bin\nbest_model.pt\nbest_policy.json\nfinal_policy.json\nhardware.yaml\n"
             "log.jsonl\nnetwork.json\nsettings.json\nstate.json\nsummary.json\n");
@@ -71,6 +74,7 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
     // --final-seeds 2: the run's seed (3) and the next; each fine-tuned row has both
     // accuracies and their mean, and the paired differences are row minus row.
     EXPECT_EQ(s["final_seeds"], nlohmann::json::array({3, 4}));
+    EXPECT_EQ(s["test_images"], 1000);
     const auto& rows = s["rows"];
     EXPECT_FALSE(rows[0].contains("test_top1_finetuned_seeds"));  // uniform 8-bit: not tuned
     std::vector<double> per_seed[2];
@@ -132,12 +136,22 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
     EXPECT_EQ(test::ListDir(dir / "run"), before);
   }
 
-  // A run from before --sigma-decay, --final-candidates, --final-seeds and
-  // --restarts existed resumes with their old values.
+  // More test images than the test set has: refused before any work.
+  {
+    const std::string before = test::ListDir(dir / "run");
+    const auto res = RunHaq("search --resume run --test-images 10001", dir.path());
+    EXPECT_EQ(res.exit_code, 1) << res.out;
+    EXPECT_EQ(res.err, "haq: error: --test-images: expected at most the 10000 test images, got 10001\n");
+    EXPECT_EQ(test::ListDir(dir / "run"), before);
+  }
+
+  // A run from before --sigma-decay, --final-candidates, --final-seeds, --restarts and
+  // --test-images existed resumes with their old values.
   {
     std::filesystem::copy(dir / "run", dir / "old", std::filesystem::copy_options::recursive);
     auto settings = nlohmann::json::parse(util::ReadFile(dir / "old" / "settings.json"));
-    for (const char* key : {"sigma_decay", "final_candidates", "final_seeds", "restarts"}) {
+    for (const char* key :
+         {"sigma_decay", "final_candidates", "final_seeds", "restarts", "test_images"}) {
       ASSERT_TRUE(settings.contains(key)) << key << settings.dump(2);
       settings.erase(key);
     }
@@ -187,7 +201,7 @@ TEST(SearchCliTest, RestartsAreSearchesWithTheNextSeedsAndCanBeAdded) {
   test::TempDir dir;
   const std::string common =
       "--agent random --reward-images 300 --tune-images 512 --calib-batches 1 "
-      "--final-finetune-steps 0 --episodes 2";
+      "--final-finetune-steps 0 --episodes 2 --test-images 1000";
   const auto r = RunHaq("search --restarts 2 --seed 3 " + common + " --out run", dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("agent random, 2 restarts (seeds 3..4) of 2 episodes"), std::string::npos)
