@@ -3,6 +3,7 @@
 // promises, agree with what their training recorded, and stay small.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <regex>
 
@@ -36,6 +37,8 @@ TEST_P(ShippedModelTest, ReachesItsAccuracyOnTheTestSet) {
   // The same number the training run recorded in the checkpoint.
   const auto c = train::LoadCheckpoint(path);
   EXPECT_NEAR(c.meta.at("test_top1").get<double>(), top1, 0.005);
+  std::printf("%s: top-1 %.2f%%, recorded %.2f%%\n", s.name, top1,
+              c.meta.at("test_top1").get<double>());
   EXPECT_EQ(c.meta.at("epoch"), c.meta.at("recipe").at("epochs"));
 }
 

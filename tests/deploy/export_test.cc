@@ -270,6 +270,37 @@ INSTANTIATE_TEST_SUITE_P(Schemes, ExportPackedTest, testing::Values(false, true)
                            return std::string(p.param ? "KMeans" : "Linear");
                          });
 
+// FNV-1a, 64 bits: a digest to compare exports with golden values.
+uint64_t Fnv1a(const std::string& bytes) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// The integer weights of a given checkpoint are the same on every CPU: a linear
+// scale comes from a maximum and each code from one correctly rounded division, and
+// k-means runs in the project's own double code, so no kernel path may change a bit.
+// Golden digests of weights.bin for the shipped checkpoint (no fine-tune), measured
+// under every path of scripts/kernel_paths.sh (native, default, avx2, zen, avx512)
+// on an Intel Xeon with AVX-512: the same on all five (docs/REPRODUCIBILITY.md).
+TEST(ExportPackedTest, WeightCodesOfAGivenCheckpointAreTheSameOnEveryKernelPath) {
+  test::TempDir dir;
+  dir.Write("p.json", MixedPolicy(1, 11));
+  const std::vector<std::pair<std::string, uint64_t>> cases = {
+      {"--bits 3", 0xdff5eba558472334ull},
+      {"--bits 4 --per-channel", 0x8bff51ac9867a927ull},
+      {"--policy p.json", 0x9395f14bf5d964ebull},
+      {"--policy p.json --kmeans", 0xe52421bcbaa56522ull}};
+  for (const auto& [flags, golden] : cases) {
+    const auto x = RunHaq(fmt::format("export --model {} {} --format packed --out packed", kModel, flags),
+                          dir.path());
+    ASSERT_EQ(x.exit_code, 0) << x.err;
+    const uint64_t digest = Fnv1a(util::ReadFile(dir / "packed/weights.bin"));
+    EXPECT_EQ(digest, golden) << flags << ": 0x" << std::hex << digest;
+    fs::remove_all(dir / "packed");
+  }
+}
+
 // A good 3-bit packed export in a temp directory, for tests that damage it.
 class CorruptPackedTest : public testing::Test {
  protected:

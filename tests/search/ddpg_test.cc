@@ -1,7 +1,8 @@
 // DDPG agent: warm-up actions (uniform, seeded), truncated normal exploration noise
 // against the analytic truncated normal moments, sigma decay, learning a synthetic
-// problem with a known optimum, bit-exact save/load continuation, load errors, the
-// replay ring buffer against a plain reference, and input errors.
+// problem with a known optimum (a property over seeds), bit-exact save/load
+// continuation, load errors, the replay ring buffer against a plain reference, and
+// input errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -218,14 +219,34 @@ Episode RunEpisode(Ddpg& agent, int64_t e) {
   return ep;
 }
 
-TEST(DdpgLearning, FindsTheKnownOptimum) {
-  // HAQ's defaults except: hidden 64 instead of 300 (a 300-wide update costs ~10x
-  // more and this budget has 2 x 3840 updates) and actor learning rate 3e-4 instead
-  // of 1e-4 (with 1e-4 500 episodes are not enough). The replay buffer holds 128
-  // episodes' worth of steps. Checked locally over seeds 1..12: the greedy reward was
-  // >= 0.9914 for every seed, the worst step deviation <= 0.14 for all seeds but one
-  // (0.25, seed 10); the seeds below are fixed, so the test is deterministic.
-  for (uint64_t seed : {1u, 2u}) {
+std::vector<double> GreedyActions(const Ddpg& agent) {
+  std::vector<double> out;
+  for (int t = 0; t < kSteps; ++t) out.push_back(agent.ActorOutput(StepState(t)));
+  return out;
+}
+
+// Learning, as a property over seeds rather than one trajectory: kernels that round
+// differently (another CPU, ATEN_CPU_CAPABILITY, OPENBLAS_CORETYPE) make each seed's
+// trajectory a different one. HAQ's defaults except: hidden 64 instead of 300 (a
+// 300-wide update costs ~10x more and this budget has 6 x 3840 updates) and actor
+// learning rate 3e-4 instead of 1e-4 (with 1e-4 500 episodes are not enough). The
+// replay buffer holds 128 episodes' worth of steps.
+// Measured with seeds 1-16 under each kernel path of scripts/kernel_paths.sh (native
+// on an Intel Xeon, family 6 model 207: ATen AVX2, OpenBLAS Prescott, oneDNN
+// avx512_core_bf16; default; avx2; zen; avx512), 80 runs: the greedy policy's
+// reward after 500 episodes was 0.9784-0.9988 (median per path 0.9942-0.9967;
+// 6 of 80 below 0.99), against 0.924 for the untrained actor (all actions near 0.5).
+// The median over seeds 1-6 was 0.9964-0.9970 on every path. The old per-step
+// assertion (every action within 0.15 of its target on seeds 1 and 2) held on one
+// machine only: the worst step of a run was 0.06-0.35 away.
+// The test asks, on each of 6 seeds, for at most half the untrained actor's error
+// (measured at most 0.28 of it), and a median reward of at least 0.99 (a median
+// below needs 3 of 6 seeds below 0.99; measured 6 of 80 runs were).
+TEST(DdpgLearning, ApproachesTheKnownOptimumOnEverySeed) {
+  constexpr int kSeeds = 6;
+  const int episodes = 500;
+  std::vector<double> rewards;
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     DdpgOptions o;
     o.state_dim = 10;
     o.hidden = 64;
@@ -234,20 +255,20 @@ TEST(DdpgLearning, FindsTheKnownOptimum) {
     o.warmup_episodes = 20;
     o.seed = seed;
     Ddpg agent(o);
-    const int episodes = 500;
+    const double untrained = Reward(GreedyActions(agent));
     for (int e = 0; e < episodes; ++e) RunEpisode(agent, e);
-    std::vector<double> greedy;
-    for (int t = 0; t < kSteps; ++t) greedy.push_back(agent.ActorOutput(StepState(t)));
-    for (int t = 0; t < kSteps; ++t) {
-      EXPECT_NEAR(greedy[static_cast<size_t>(t)], kTargets[static_cast<size_t>(t)], 0.15)
-          << "seed " << seed << " step " << t;
-    }
-    EXPECT_GE(Reward(greedy), 0.99) << "seed " << seed;
+    const double reward = Reward(GreedyActions(agent));
+    EXPECT_LE(1.0 - reward, 0.5 * (1.0 - untrained))
+        << "seed " << seed << ": greedy reward " << reward << ", untrained " << untrained;
     EXPECT_EQ(agent.update_count(), (episodes - 20) * kSteps);
-    std::cout << "[ seed " << seed << " ] greedy reward " << Reward(greedy) << ", "
-              << agent.update_seconds() / static_cast<double>(agent.update_count())
+    rewards.push_back(reward);
+    std::cout << "[ seed " << seed << " ] greedy reward " << reward << " (untrained " << untrained
+              << "), " << agent.update_seconds() / static_cast<double>(agent.update_count())
               << " s per update (hidden " << o.hidden << ", batch " << o.batch_size << ")\n";
   }
+  std::sort(rewards.begin(), rewards.end());
+  EXPECT_GE(0.5 * (rewards[kSeeds / 2 - 1] + rewards[kSeeds / 2]), 0.99)
+      << "median greedy reward over " << kSeeds << " seeds";
 }
 
 // An environment-like episode whose states carry the previous action, so the

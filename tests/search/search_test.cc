@@ -1,8 +1,9 @@
 // The search loop on a synthetic environment whose accuracy oracle is a known
 // function of the bits, so the optimum under the budget is found exactly by dynamic
-// programming: DDPG reaches it within 1% of its reward (on at least 6 of 8 seeds);
-// every episode ends within budget; a run interrupted and resumed at several points
-// writes the same log and best policy as an uninterrupted one.
+// programming: over 8 seeds DDPG gets near it and ahead of random search; every
+// episode ends within budget; a run interrupted and resumed at several points
+// writes the same log and best policy as an uninterrupted one; the log records the
+// machine, and a resume on another kernel path warns.
 #include "search/search.h"
 
 #include <gtest/gtest.h>
@@ -122,40 +123,64 @@ DdpgOptions AgentOptions(const QuantEnv& env, uint64_t seed) {
 // DDPG (paper networks and learning rates) against the exact optimum, at paper scale
 // (600 episodes) with the two budget features (`--budget-state`) and exploration
 // decaying at 0.995 per episode (`--sigma-decay`). Only 2 of the 655,971 policies
-// within budget are within 1% of the optimum's reward, so this asks for the best or
-// the second best. Measured on seeds 1-8: 7 within 1% (6 at the optimum itself),
-// the eighth at 2.76%; random search with the same episodes: 2.3-21%. HAQ's own
-// setting (10 features, decay 0.99) reached 1 of 5 seeds within 1%, the rest at
-// 1.04-4.03%: its state does not show the budget, so the wall's cuts look random
-// to its critic, and its exploration stops before the critic settles (docs/SEARCH.md).
-// The test requires at least 6 of 8 seeds within 1%, every seed within 3% and
-// ahead of random search.
-TEST(SearchTest, DdpgGetsWithinOnePercentOfTheKnownOptimumAndBeatsRandomSearch) {
+// within budget are within 1% of the optimum's reward, so 1% asks for the best or
+// the second best. Which policy a seed ends on depends on the CPU's kernels (one
+// rounding difference in an update sends the agent down another trajectory), so
+// the test asserts properties over seeds 1-8, not one seed's policy.
+// Measured gaps of DDPG's best to the optimum (seeds 1-8 unless said):
+//   AMD EPYC (ATen AVX2, OpenBLAS Zen, oneDNN avx2): 7 within 1% (6 at the
+//     optimum), the eighth 2.76%;
+//   Intel Xeon (AVX2, SkylakeX, avx512_core_amx): 4 within 0.44%, 4 at 1.04-1.33%;
+//   Intel Xeon family 6 model 207 (AVX2, Prescott, avx512_core_bf16), under
+//   scripts/kernel_paths.sh: native seeds 1-7: 0, 1.33, 0, 0, 1.04, 1.04, 1.04%;
+//   zen seeds 1-6: 0, 2.76, 0, 0.44, 0, 0%; avx512: 0, 0, 2.76, 0, 0, 1.33, 2.26,
+//   0.44%; avx2 seeds 6-7: 0, 0%.
+// So 39 runs, none above 2.76%; the mean gap per machine or path 0.35-0.85%.
+// Random search with the same episodes (exact arithmetic: the same on every path):
+// 2.26-20.8% on seeds 1-8, mean 10.8%, behind DDPG on every seed of every machine
+// and path. HAQ's own setting (10 features, decay 0.99) reached 1 of 5 seeds within
+// 1%, the rest at 1.04-4.03%: its state does not show the budget, so the wall's
+// cuts look random to its critic, and its exploration stops before the critic
+// settles (docs/SEARCH.md).
+// The test requires a mean gap over the 8 seeds of at most 2% (resampling the 39
+// measured gaps, a mean above 2% comes up in 1 of 10,000 draws of 8), at least 7 of
+// 8 seeds within 3%, and DDPG ahead of random search on at least 7 of 8 seeds: a
+// single unlucky seed on some CPU does not fail it, a search that stopped learning
+// does (random search's mean is 10.8%).
+TEST(SearchTest, DdpgGetsNearTheKnownOptimumAndBeatsRandomSearchOverSeeds) {
   const QuantEnv env = SizeEnv(/*budget_features=*/true);
   const double optimum = OptimalReward(env);
   const int64_t episodes = 600;
-  int within_one_percent = 0;
-  for (uint64_t seed = 1; seed <= 8; ++seed) {
+  constexpr int kSeeds = 8;
+  std::vector<double> gaps;
+  int within_three_percent = 0, ahead_of_random = 0;
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     test::TempDir dir;
     DdpgOptions d = AgentOptions(env, seed);
     d.sigma_decay = 0.995;
     Ddpg agent(d);
     const SearchResult r = RunSearch(env, agent, Oracle(), Config(dir / "run", episodes));
     const EpisodeRecord& best = r.log[static_cast<size_t>(r.best)];
-    const double gap = (optimum - best.reward) / std::abs(optimum);  // >= 0
-    if (gap <= 0.01) ++within_one_percent;
-    EXPECT_LE(gap, 0.03) << "seed " << seed << ": optimum " << optimum << ", best " << best.reward;
+    const double gap = (optimum - best.reward) / std::abs(optimum);
+    EXPECT_GE(gap, -1e-12) << "seed " << seed << ": better than the optimum";
+    gaps.push_back(gap);
+    if (gap <= 0.03) ++within_three_percent;
     for (const auto& e : r.log) EXPECT_LE(e.cost, env.budget()) << "episode " << e.episode;
     test::TempDir dir2;
     RandomAgent random(seed);
     const SearchResult rr = RunSearch(env, random, Oracle(), Config(dir2 / "run", episodes));
     const double random_best = rr.log[static_cast<size_t>(rr.best)].reward;
-    EXPECT_GT(best.reward, random_best) << "seed " << seed;
+    if (best.reward > random_best) ++ahead_of_random;
     std::cout << fmt::format("[ seed {} ] optimum {:.6f}, DDPG best {:.6f} ({:.2f}% off, "
-                             "episode {}), random best {:.6f}\n",
-                             seed, optimum, best.reward, 100 * gap, best.episode + 1, random_best);
+                             "episode {}), random best {:.6f} ({:.2f}% off)\n",
+                             seed, optimum, best.reward, 100 * gap, best.episode + 1, random_best,
+                             100 * (optimum - random_best) / std::abs(optimum));
   }
-  EXPECT_GE(within_one_percent, 6);
+  double mean_gap = 0.0;
+  for (double g : gaps) mean_gap += g / kSeeds;
+  EXPECT_LE(mean_gap, 0.02);
+  EXPECT_GE(within_three_percent, kSeeds - 1);
+  EXPECT_GE(ahead_of_random, kSeeds - 1);
 }
 
 // A log entry with the given bits (one weight width per layer) and reward.
@@ -262,6 +287,52 @@ TEST(SearchTest, ResumedRunsEqualAnUninterruptedOne) {
   // Only the latest agent save is kept.
   EXPECT_EQ(test::ListDir(dir / "pieces"),
             "agent-000040.bin\nbest_policy.json\nlog.jsonl\nsettings.json\nstate.json\n");
+}
+
+// Each episode's log line names the machine and kernel paths it ran with; a resume
+// whose machine takes another kernel path says that the continuation is not
+// bit-identical, and one on the same path says nothing.
+TEST(SearchTest, TheLogRecordsTheMachineAndAResumeOnAnotherKernelPathWarns) {
+  const QuantEnv env = SizeEnv();
+  test::TempDir dir;
+  const auto run = [&](int64_t episodes, bool resume) {
+    RandomAgent agent(3);
+    SearchConfig c = Config(dir / "run", episodes);
+    c.resume = resume;
+    return RunSearch(env, agent, Oracle(), c);
+  };
+  EXPECT_TRUE(run(3, false).warnings.empty());
+  const MachineInfo here = MachineInfo::Current();
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(dir / "run" / "log.jsonl");
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 3u);
+  MachineInfo other = here;
+  other.cpu = "AMD EPYC 7B13";
+  other.blas = here.blas == "Zen" ? "Haswell" : "Zen";
+  std::string rewritten;
+  for (const std::string& line : lines) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j.at("machine"), here.ToJson());
+    j["machine"] = other.ToJson();
+    rewritten += j.dump() + "\n";
+  }
+  util::WriteFileAtomic(dir / "run" / "log.jsonl", rewritten);
+
+  const SearchResult resumed = run(6, true);
+  ASSERT_EQ(resumed.warnings.size(), 1u);
+  EXPECT_EQ(resumed.warnings[0],
+            fmt::format("warning: --resume: {}: episodes up to 3 ran on {}; this machine runs {}: "
+                        "the continuation is valid but not bit-identical to an uninterrupted run "
+                        "on either",
+                        (dir / "run").string(), other.Describe(), here.Describe()));
+  ASSERT_EQ(resumed.log.size(), 6u);
+  EXPECT_EQ(*resumed.log[2].machine, other);
+  EXPECT_EQ(*resumed.log[3].machine, here);
+  // The last episode ran here: going on here is exact again.
+  EXPECT_TRUE(run(8, true).warnings.empty());
 }
 
 // The log line of each episode without what depends on its place in the run

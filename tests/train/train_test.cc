@@ -3,6 +3,7 @@
 // files.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -105,6 +106,7 @@ TEST(TrainerTest, ShortRunLearnsFashionMnist) {
   EXPECT_LT(before, 20.0);
   EXPECT_GT(reports.back().val.top1, 35.0);
   EXPECT_LT(reports.back().train_loss, reports.front().train_loss);
+  std::printf("untrained %.2f%%, after 2 epochs %.2f%%\n", before, reports.back().val.top1);
 }
 
 TEST(TrainerTest, ResumingFromACheckpointIsBitExact) {
