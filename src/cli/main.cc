@@ -7,11 +7,13 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <thread>
 
 #include "cli/commands.h"
 #include "util/error.h"
+#include "util/threads.h"
 
 int main(int argc, char** argv) {
   // Past a file-size limit (ulimit -f), a write fails with EFBIG and is reported like
@@ -62,9 +64,13 @@ int main(int argc, char** argv) {
     // Help and version exit 0; every usage error exits 2.
     return app.exit(e) == 0 ? 0 : 2;
   }
-  // Use every core in LibTorch (intra-op parallelism); this machine has two.
-  torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   try {
+    // LibTorch's intra-op threads: OMP_NUM_THREADS when set (several haq processes
+    // sharing a machine should divide its cores: two 2-thread processes on 2 cores
+    // run about 3x slower than two 1-thread ones), else every core.
+    torch::set_num_threads(haq::util::ThreadsFromEnvironment(
+        std::getenv("OMP_NUM_THREADS"),
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))));
     for (const auto& [sub, action] : actions) {
       if (sub->parsed()) action();
     }
