@@ -34,8 +34,8 @@ def main(argv):
     found = cases(results_dir)
     if len(argv) > 3 and argv[2] == "--durations":
         lines = ["# Seconds per test case, measured by scripts/slowest_tests.py --durations;",
-                 "# tests/CMakeLists.txt balances the ctest shards by these. Cases not listed",
-                 "# count as 1 s. Re-measure after adding or changing a slow test.\n"]
+                 "# tests/CMakeLists.txt gives the slow suites ctest entries of their own and",
+                 "# balances the rest by these. Re-measure after adding or changing a slow test.\n"]
         merged = {}
         for seconds, name, _ in found:
             merged[name] = max(seconds, merged.get(name, 0.0))
