@@ -2,7 +2,7 @@
 # Top-1 on the Fashion-MNIST test set of the shipped checkpoints, uniformly
 # quantized at 8/6/5/4/3/2 bits, without and with a short fine-tune, linear (weights
 # and activations) and k-means (weights only, activations in full precision as in
-# HAQ's model-size experiments). Prints a Markdown table (the README's).
+# HAQ's model-size experiments). Prints a Markdown table (the one in docs/RESULTS.md).
 #
 #   bash bench/quant_table.sh [build/haq] > table.md
 #

@@ -133,9 +133,11 @@ DdpgOptions AgentOptions(const QuantEnv& env, uint64_t seed) {
 //   Intel Xeon (AVX2, SkylakeX, avx512_core_amx): 4 within 0.44%, 4 at 1.04-1.33%;
 //   Intel Xeon family 6 model 207 (AVX2, Prescott, avx512_core_bf16), under
 //   scripts/kernel_paths.sh: native seeds 1-7: 0, 1.33, 0, 0, 1.04, 1.04, 1.04%;
-//   zen seeds 1-6: 0, 2.76, 0, 0.44, 0, 0%; avx512: 0, 0, 2.76, 0, 0, 1.33, 2.26,
-//   0.44%; avx2 seeds 6-7: 0, 0%.
-// So 39 runs, none above 2.76%; the mean gap per machine or path 0.35-0.85%.
+//   zen seeds 1-6: 0, 2.76, 0, 0.44, 0, 0% (the AMD machine's gaps exactly: the
+//   zen path makes the AMD machine's kernel choices); avx512: 0, 0, 2.76, 0, 0, 1.33, 2.26,
+//   0.44%; avx2 seeds 6-7: 0, 0%; with one thread, default: 0, 0, 0, 0, 0.44,
+//   1.04, 1.04, 0%; avx2: 0, 2.76, 1.04, 0, 0, 1.04, 0.44, 0.44%.
+// So 55 runs, none above 2.76%; the mean gap per machine or path 0.32-0.85%.
 // Random search with the same episodes (exact arithmetic: the same on every path):
 // 2.26-20.8% on seeds 1-8, mean 10.8%, behind DDPG on every seed of every machine
 // and path. HAQ's own setting (10 features, decay 0.99) reached 1 of 5 seeds within
@@ -143,10 +145,10 @@ DdpgOptions AgentOptions(const QuantEnv& env, uint64_t seed) {
 // cuts look random to its critic, and its exploration stops before the critic
 // settles (docs/SEARCH.md).
 // The test requires a mean gap over the 8 seeds of at most 2% (resampling the 39
-// measured gaps, a mean above 2% comes up in 1 of 10,000 draws of 8), at least 7 of
-// 8 seeds within 3%, and DDPG ahead of random search on at least 7 of 8 seeds: a
-// single unlucky seed on some CPU does not fail it, a search that stopped learning
-// does (random search's mean is 10.8%).
+// gaps measured first, a mean above 2% came up in 1 of 10,000 draws of 8), at
+// least 7 of 8 seeds within 3%, and DDPG ahead of random search on at least 7 of 8
+// seeds: a single unlucky seed on some CPU does not fail it, a search that stopped
+// learning does (random search's mean is 10.8%).
 TEST(SearchTest, DdpgGetsNearTheKnownOptimumAndBeatsRandomSearchOverSeeds) {
   const QuantEnv env = SizeEnv(/*budget_features=*/true);
   const double optimum = OptimalReward(env);

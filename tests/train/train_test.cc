@@ -101,8 +101,10 @@ TEST(TrainerTest, ShortRunLearnsFashionMnist) {
   std::vector<EpochReport> reports;
   Train(net, sgd, train, &val, o, 0, [&](const EpochReport& r) { reports.push_back(r); }, nullptr);
   ASSERT_EQ(reports.size(), 2u);
-  // 2,048 images, 2 epochs: measured 47.6% (seeded, 2 threads); chance is 10%
-  // and the untrained network scores below 20%.
+  // 2,048 images, 2 epochs: measured 47.46-48.05% under the kernel paths of
+  // scripts/kernel_paths.sh (native, default, avx2, zen, avx512; one and two threads) on
+  // an Intel Xeon, 47.6% on AMD EPYC; chance is 10% and the untrained network
+  // scores 8.89%. 35% leaves room for other trajectories and still needs learning.
   EXPECT_LT(before, 20.0);
   EXPECT_GT(reports.back().val.top1, 35.0);
   EXPECT_LT(reports.back().train_loss, reports.front().train_loss);
