@@ -31,7 +31,8 @@
 #include "data/loader.h"
 #include "graph/zoo.h"
 #include "quant/context.h"
-#include "search/ddpg.h"
+#include "search/machine.h"
+#include "search/run.h"
 #include "search/env.h"
 #include "search/search.h"
 #include "train/checkpoint.h"
@@ -50,7 +51,7 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
 
 data::BatchLoader Loader(const data::Dataset& d, bool shuffle, uint64_t seed) {
   data::LoaderOptions o;
-  o.batch_size = 64;
+  o.batch_size = search::kFinetuneBatch;
   o.shuffle = shuffle;
   o.seed = seed;
   o.out_channels = 3;
@@ -173,18 +174,20 @@ int main(int argc, char** argv) {
     return out;
   };
 
-  search::DdpgOptions d;
-  d.warmup_episodes = warmup;
-  d.replay_capacity = 128 * env.num_steps();
-  d.seed = 0;
-  search::Ddpg agent(d);
+  // The agent as `haq search --agent ddpg --warmup W --seed 0` makes it.
+  search::RunSettings run;
+  run.agent = "ddpg";
+  run.warmup = warmup;
+  run.seed = 0;
+  const std::unique_ptr<search::Agent> agent = search::MakeAgent(run, env, 0);
   search::SearchConfig cfg;
   cfg.episodes = episodes;
   cfg.fp_accuracy = 0.0;  // timing only; the reward's offset does not change the work
   cfg.out_dir = fs::path(work) / fmt::format("run_{}", std::chrono::steady_clock::now().time_since_epoch().count());
   cfg.settings = {{"benchmark", "episode"}};
   cfg.progress = stdout;
-  const search::SearchResult r = search::RunSearch(env, agent, evaluate, cfg);
+  cfg.machine = search::MachineInfo::Current;
+  const search::SearchResult r = search::RunSearch(env, *agent, evaluate, cfg);
 
   std::vector<double> total, act, ft, upd, ckpt_s, total_learn;
   for (size_t i = 0; i < r.log.size(); ++i) {

@@ -10,7 +10,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "util/error.h"
+#include "util/file.h"
 
 namespace haq::test {
 
@@ -66,6 +69,19 @@ std::string ListDir(const fs::path& dir) {
   std::string s;
   for (const auto& n : names) s += n + "\n";
   return s;
+}
+
+std::string SearchRunOutcome(const std::filesystem::path& dir) {
+  std::string out;
+  std::istringstream in(util::ReadFile(dir / "log.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    for (const char* key : {"seconds", "timing", "machine"}) j.erase(key);
+    out += j.dump() + "\n";
+  }
+  auto summary = nlohmann::json::parse(util::ReadFile(dir / "summary.json"));
+  summary.erase("search_seconds");
+  return out + summary.dump(1);
 }
 
 }  // namespace haq::test

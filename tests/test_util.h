@@ -39,6 +39,11 @@ RunResult RunHaq(const std::string& args, const std::filesystem::path& cwd = {})
 /// Files (relative names) in `dir`, sorted; for "nothing half-written" checks.
 std::string ListDir(const std::filesystem::path& dir);
 
+/// What a finished search run in `dir` came to, as text to compare: each line of
+/// log.jsonl without its timing and machine, then summary.json without the search's
+/// seconds. Equal for a resumed and an uninterrupted run on one machine.
+std::string SearchRunOutcome(const std::filesystem::path& dir);
+
 /// The message of the `Error` that `f` throws, or "(no error)" (any other exception
 /// propagates and fails the test).
 template <class Error>

@@ -8,6 +8,7 @@
 #include "hw/cost_table.h"
 #include "hw/policy.h"
 #include "hw/spec.h"
+#include "report/layer_table.h"
 #include "util/error.h"
 #include "util/format.h"
 
@@ -24,10 +25,6 @@ struct CostOptions {
   std::string table;
   int threads = 2;
 };
-
-std::string FormatEnergy(const hw::Cost& c) {
-  return c.has_energy ? fmt::format("{:.1f}", c.EnergyPj() * 1e-6) : "-";
-}
 
 void RunCost(const CostOptions& o) {
   const hw::HardwareSpec spec = hw::LoadHardware(o.hw);
@@ -52,17 +49,7 @@ void RunCost(const CostOptions& o) {
              model.input_description, batch);
   fmt::print("hardware {} ({}, {:g} MHz; {}), policy {}\n", spec.name, spec.kind,
              spec.clock_hz / 1e6, spec.source, policy.source);
-  fmt::print("{:>3}  {:<24} {:<9} {:<28} {:>2} {:>2} {:>13} {:>9} {:>11} {:<7}\n", "#", "layer",
-             "kind", "shape", "w", "a", "cycles", "ms", "energy_uJ", "bound");
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    const auto& l = model.layers[i];
-    const auto& b = policy.layers[i];
-    const auto& c = total.layers[i];
-    fmt::print("{:>3}  {:<24} {:<9} {:<28} {:>2} {:>2} {:>13} {:>9.3f} {:>11} {:<7}\n", i, l.name,
-               hw::KindName(l.kind), l.Summary(), b.w_bits,
-               b.a_bits == 0 ? std::string("-") : std::to_string(b.a_bits), util::GroupDigits(c.cycles),
-               c.seconds * 1e3, FormatEnergy(c), hw::BoundName(c.bound));
-  }
+  fmt::print("{}", report::LayerTable(model.layers, policy, total, report::LayerTableStyle::kCost));
   const std::string energy =
       total.has_energy ? fmt::format("{:.3f} mJ", total.energy_pj * 1e-9)
                        : fmt::format("n/a ({} has no energy table)", spec.name);

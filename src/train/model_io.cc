@@ -97,4 +97,22 @@ LoadedModel LoadModel(const ModelRequest& r) {
   return m;
 }
 
+void CheckModelFitsData(const graph::Network& net, const data::Dataset& d) {
+  const std::vector<int64_t> data_chw = {d.channels(), d.height(), d.width()};
+  if (net.input_spec().chw != data_chw) {
+    throw util::InputError(fmt::format("model '{}' takes {} input, but {} has {} images", net.name(),
+                                       fmt::join(net.input_spec().chw, "x"), d.name,
+                                       fmt::join(data_chw, "x")));
+  }
+}
+
+LoadedModel LoadModelForData(const std::string& model, const data::Dataset& d) {
+  ModelRequest req;
+  req.spec = model;
+  LoadedModel m = LoadModel(req);
+  if (m.net.input_spec().mean.empty()) m.net.set_normalization(d.mean, d.std);
+  CheckModelFitsData(m.net, d);
+  return m;
+}
+
 }  // namespace haq::train

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "graph/network.h"
 #include "train/checkpoint.h"
 
@@ -37,5 +38,12 @@ std::string ShippedCheckpoint(const std::string& zoo_name);
 /// Throws util::InputError for unknown names (with "did you mean"), unreadable or
 /// mismatched files.
 LoadedModel LoadModel(const ModelRequest& request);
+
+/// Throws util::InputError if the network's input shape differs from the data's.
+void CheckModelFitsData(const graph::Network& net, const data::Dataset& d);
+
+/// Loads a model argument (LoadModel) for use on `d`: normalised with the data's
+/// statistics unless its checkpoint has its own, and checked to fit.
+LoadedModel LoadModelForData(const std::string& model, const data::Dataset& d);
 
 }  // namespace haq::train

@@ -150,8 +150,9 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   {
     std::filesystem::copy(dir / "run", dir / "old", std::filesystem::copy_options::recursive);
     auto settings = nlohmann::json::parse(util::ReadFile(dir / "old" / "settings.json"));
-    for (const char* key :
-         {"sigma_decay", "final_candidates", "final_seeds", "restarts", "test_images"}) {
+    // As haq wrote settings.json then: no "version" and no "subset" either.
+    for (const char* key : {"sigma_decay", "final_candidates", "final_seeds", "restarts",
+                            "test_images", "version", "subset"}) {
       ASSERT_TRUE(settings.contains(key)) << key << settings.dump(2);
       settings.erase(key);
     }
@@ -301,6 +302,74 @@ TEST(SearchCliTest, BadRunDirectoriesAndFlags) {
   EXPECT_EQ(test::ListDir(dir.path()), "bad\nfull\n");
   EXPECT_EQ(test::ListDir(dir / "bad"), "settings.json\n");
   EXPECT_EQ(test::ListDir(dir / "full"), "x.txt\n");
+}
+
+
+// --subset is a run setting like any other: recorded, so that a run resumed after
+// episode 3 fine-tunes on the same images and ends as the uninterrupted run.
+TEST(SearchCliTest, ASubsetRunResumedAfterEpisode3EndsAsTheUninterruptedRun) {
+  test::TempDir dir;
+  const std::string common =
+      "search --subset 300 --finetune-steps 3 --warmup 2 --reward-images 100 --calib-batches 1 "
+      "--final-finetune-steps 3 --test-images 200 --seed 5";
+  const auto part = RunHaq(common + " --episodes 3 --out part", dir.path());
+  ASSERT_EQ(part.exit_code, 0) << part.err;
+  EXPECT_EQ(nlohmann::json::parse(util::ReadFile(dir / "part" / "settings.json")).at("subset"), 300);
+  const auto resumed = RunHaq("search --resume part --episodes 6", dir.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto whole = RunHaq(common + " --episodes 6 --out whole", dir.path());
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_EQ(test::SearchRunOutcome(dir / "part"), test::SearchRunOutcome(dir / "whole"));
+  // Another subset on resume is refused, naming the flag.
+  const auto other = RunHaq("search --resume part --subset 400", dir.path());
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_EQ(other.err,
+            "haq: error: --resume: part/settings.json: the run was started with --subset 300, this "
+            "command gives 400; drop the flag or start a new run\n");
+}
+
+// tests/data/v0_run: a run written by haq before the settings table (version-0
+// settings.json: no "version", no "subset"; see tests/data/README.md), random search,
+// 3 episodes. Resumed to 5 episodes it ends as a run started now: the same policies
+// and costs in every episode (exact on any CPU: seeded generator, cost models), and
+// the continuation, computed here like the new run, equal in everything.
+TEST(SearchCliTest, RunsFromBeforeTheSettingsTableResumeToTheSameResult) {
+  test::TempDir dir;
+  std::filesystem::copy(test::DataPath("v0_run"), dir / "old", std::filesystem::copy_options::recursive);
+  const auto resumed = RunHaq("search --resume old --episodes 5", dir.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("note: old/settings.json: written before haq recorded --subset"),
+            std::string::npos)
+      << resumed.err;
+  const auto settings = nlohmann::json::parse(util::ReadFile(dir / "old" / "settings.json"));
+  EXPECT_EQ(settings.at("version"), 1);  // rewritten: --episodes changed
+  EXPECT_EQ(settings.at("episodes"), 5);
+  const auto whole = RunHaq(
+      "search --model mobilenet_v2_fmnist --hw bismo-edge --budget latency=0.5 --agent random "
+      "--episodes 5 --finetune-steps 2 --reward-images 100 --tune-images 256 --calib-batches 1 "
+      "--final-finetune-steps 0 --test-images 200 --seed 3 --out whole",
+      dir.path());
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  auto lines = [&](const std::string& run) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(util::ReadFile(dir / run / "log.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      for (const char* key : {"seconds", "timing", "machine", "best_episode"}) j.erase(key);
+      out.push_back(j);
+    }
+    return out;
+  };
+  const auto a = lines("old"), b = lines("whole");
+  ASSERT_EQ(a.size(), 5u);
+  ASSERT_EQ(b.size(), 5u);
+  for (size_t e = 0; e < 5; ++e) {
+    EXPECT_EQ(a[e].at("policy"), b[e].at("policy")) << e;
+    EXPECT_EQ(a[e].at("cost"), b[e].at("cost")) << e;
+    if (e >= 3) {
+      EXPECT_EQ(a[e], b[e]) << e;  // computed here, after the resume
+    }
+  }
 }
 
 }  // namespace

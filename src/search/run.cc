@@ -1,0 +1,245 @@
+#include "search/run.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "hw/cost_model.h"
+#include "search/baselines.h"
+#include "search/ddpg.h"
+#include "search/final_stage.h"
+#include "search/machine.h"
+#include "search/restarts.h"
+#include "search/run_impl.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/json.h"
+
+namespace haq::search {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+data::DataOptions DataOf(const RunSettings& s) {
+  data::DataOptions d;
+  d.dataset = s.dataset;
+  d.dir = s.data_dir;
+  d.val = s.validation;
+  d.subset = s.subset;
+  d.split_seed = s.split_seed;
+  return d;
+}
+
+data::Dataset First(const data::Dataset& d, int64_t n) {
+  return data::Subset(d, torch::arange(n, torch::kLong));
+}
+
+}  // namespace
+
+std::unique_ptr<Agent> MakeAgent(const RunSettings& s, const QuantEnv& env, int64_t restart) {
+  const uint64_t seed = s.seed + static_cast<uint64_t>(restart);
+  if (s.agent == "ddpg") {
+    DdpgOptions d;
+    d.warmup_episodes = s.warmup;
+    d.sigma_decay = s.sigma_decay;
+    d.replay_capacity = kReplayEpisodes * env.num_steps();
+    d.state_dim = static_cast<int>(env.state_dim());
+    d.seed = seed;
+    return std::make_unique<Ddpg>(d);
+  }
+  if (s.agent == "random") return std::make_unique<RandomAgent>(seed);
+  return std::make_unique<UniformAgent>(env.BitsToAction(env.LargestUniformBitsWithinBudget()));
+}
+
+std::shared_ptr<quant::QuantContext> RunWiring::Impl::MakeContext(uint64_t seed) const {
+  quant::QuantOptions qo;
+  qo.method = settings.kmeans() ? quant::WeightMethod::kKMeans : quant::WeightMethod::kLinear;
+  qo.seed = seed;
+  auto c = std::make_shared<quant::QuantContext>(model.net, qo);
+  data::BatchLoader calib = data::MakeLoader(tune, kCalibrationBatch, /*shuffle=*/true, seed);
+  c->CollectActivationStats(calib, settings.calib_batches);
+  return c;
+}
+
+RunWiring::RunWiring(const RunSettings& s) : impl_(std::make_unique<Impl>()) {
+  Impl& w = *impl_;
+  s.Validate();
+  w.settings = s;
+  const Budget budget = ParseBudget(s.budget);
+  w.spec = hw::LoadHardware(s.hardware);
+
+  // Model and data; every count checked before any long work.
+  const data::DataOptions data_options = DataOf(s);
+  const data::Dataset train_set = data::LoadDataset(data_options, /*train=*/true);
+  w.model = train::LoadModelForData(s.model, train_set);
+  w.layers = w.model.net.LayerShapes(w.spec.batch);  // at the hardware's batch
+  hw::CheckLayerCount(w.layers, s.model);           // named as the user gave it
+  w.split = data::SplitTrainVal(train_set, data_options);
+  if (s.reward_images > w.split.val.size()) {
+    throw util::InputError(fmt::format(
+        "--reward-images: expected at most the {} held-out training images (--val), got {}",
+        w.split.val.size(), s.reward_images));
+  }
+  w.reward = First(w.split.val, s.reward_images);
+  w.tune = First(w.split.train, std::min(s.tune_images, w.split.train.size()));
+  w.test_set = data::LoadDataset(data_options, /*train=*/false);
+  if (s.test_images > w.test_set.size()) {
+    throw util::InputError(fmt::format("--test-images: expected at most the {} test images, got {}",
+                                       w.test_set.size(), s.test_images));
+  }
+  w.test = s.test_images == 0 ? w.test_set : First(w.test_set, s.test_images);
+
+  // Environment: costs at the hardware's batch, budget, wall.
+  const auto cost_model = hw::MakeCostModel(w.spec);
+  w.table = hw::BuildCostTable(*cost_model, w.layers, w.model.net.name(), kCostTableThreads);
+  EnvOptions eo;
+  eo.b_min = s.b_min;
+  eo.b_max = s.b_max;
+  eo.pin_first = s.pin_first;
+  eo.pin_last = s.pin_last;
+  eo.weights_only = s.kmeans();
+  eo.budget_features = s.budget_state;
+  w.env = std::make_unique<QuantEnv>(w.layers, w.table, budget, eo);
+
+  // Calibration and the k-means seed: once per run with the run's seed.
+  w.context = w.MakeContext(s.seed);
+  ModelEvalOptions mo;
+  mo.finetune.steps = s.finetune_steps;
+  mo.finetune.lr = s.finetune_lr;
+  mo.finetune_batch = kFinetuneBatch;
+  mo.eval_batch = kEvalBatch;
+  mo.seed = s.seed;
+  w.evaluator = std::make_unique<ModelEvaluator>(w.model.net, w.context, w.reward, w.tune, mo);
+}
+
+RunWiring::~RunWiring() = default;
+
+const RunSettings& RunWiring::settings() const { return impl_->settings; }
+const hw::HardwareSpec& RunWiring::spec() const { return impl_->spec; }
+const std::vector<hw::LayerShape>& RunWiring::layers() const { return impl_->layers; }
+const hw::CostTable& RunWiring::table() const { return impl_->table; }
+const QuantEnv& RunWiring::env() const { return *impl_->env; }
+const std::string& RunWiring::model_description() const { return impl_->model.description; }
+std::string RunWiring::network_name() const { return impl_->model.net.name(); }
+int64_t RunWiring::reward_images() const { return impl_->reward.size(); }
+
+double RunWiring::FullPrecisionAccuracy() {
+  if (!impl_->fp_accuracy) impl_->fp_accuracy = impl_->evaluator->FullPrecisionAccuracy();
+  return *impl_->fp_accuracy;
+}
+
+PolicyEvaluator RunWiring::Evaluator() {
+  ModelEvaluator* e = impl_->evaluator.get();
+  return [e](const hw::Policy& p) { return (*e)(p); };
+}
+
+std::unique_ptr<Agent> RunWiring::MakeRunAgent(std::FILE* progress) const {
+  const RunSettings& s = impl_->settings;
+  const QuantEnv& env = *impl_->env;
+  if (s.restarts == 1) return MakeAgent(s, env, 0);
+  return std::make_unique<RestartingAgent>(
+      [s, &env](int64_t restart) { return MakeAgent(s, env, restart); }, s.episodes_per_restart(),
+      progress);
+}
+
+std::vector<std::pair<std::string, std::string>> RunWiring::RunFiles() const {
+  return {{"network.json", json{{"model", network_name()},
+                                {"batch", impl_->spec.batch},
+                                {"layers", hw::ShapesToJson(impl_->layers)}}
+                                   .dump(2) +
+                               "\n"},
+          {"hardware.yaml", hw::HardwareYaml(impl_->settings.hardware)}};
+}
+
+RunSettings ReadRunSettings(const fs::path& dir) {
+  const fs::path path = dir / "settings.json";
+  if (!fs::exists(path)) {
+    throw util::InputError(fmt::format(
+        "--resume: {}: not a search run directory (no settings.json)", dir.string()));
+  }
+  return RunSettings::FromJson(util::ReadJsonFile(path), path.string());
+}
+
+RunSettings SettingsForResume(const fs::path& dir, const RunSettings& given,
+                              const std::set<std::string>& given_keys) {
+  const RunSettings saved = ReadRunSettings(dir);
+  const fs::path path = dir / "settings.json";
+  const fs::path state = dir / "state.json";
+  const int64_t done =
+      fs::exists(state)
+          ? util::JsonField<int64_t>(util::ReadJsonFile(state), "episodes_done", state.string())
+          : 0;
+  return ResumeSettings(saved, util::ReadJsonFile(path), given, given_keys, done, path);
+}
+
+RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
+                  const RunStreams& streams) {
+  s.Validate();
+  CheckRunDirectory(dir, resume);  // before any long work
+  const json saved_json = resume ? util::ReadJsonFile(dir / "settings.json") : json();
+  if (resume && !saved_json.contains("subset") && s.subset == 0) {
+    fmt::print(streams.notes,
+               "note: {}: written before haq recorded --subset; resuming with the whole training "
+               "split (if the run was started with --subset N, resume with --subset N)\n",
+               (dir / "settings.json").string());
+  }
+  if (s.warmup >= s.episodes && s.agent == "ddpg") {
+    fmt::print(streams.notes, "note: --warmup {} >= --episodes {}: the agent never learns\n",
+               s.warmup, s.episodes);
+  }
+  RunWiring w(s);
+  const QuantEnv& env = w.env();
+  const double fp = w.FullPrecisionAccuracy();
+  std::unique_ptr<Agent> agent = w.MakeRunAgent(streams.progress);
+
+  const std::string unit = MetricUnit(env.budget_spec().metric);
+  fmt::print(streams.progress,
+             "search: {} on {} ({}), budget {} = {:.4g} {} ({:.3f}x of uniform 8-bit {:.4g} {})\n",
+             w.model_description(), w.spec().name,
+             s.kmeans() ? "k-means weights" : "linear weights and activations", s.budget,
+             env.InUnit(env.budget()), unit, env.budget() / env.uniform8_cost(),
+             env.InUnit(env.uniform8_cost()), unit);
+  fmt::print(streams.progress,
+             "agent {}, {}{} episodes ({} warm-up), {} steps each, bits {}..{}; reward set {} "
+             "images (full precision {:.2f}%), fine-tune {} steps per episode\n",
+             agent->name(),
+             s.restarts > 1 ? fmt::format("{} restarts (seeds {}..{}) of ", s.restarts, s.seed,
+                                          s.seed + static_cast<uint64_t>(s.restarts - 1))
+                            : std::string(),
+             s.episodes_per_restart(), s.agent == "ddpg" ? s.warmup : 0, env.num_steps(), s.b_min,
+             s.b_max, w.reward_images(), fp, s.finetune_steps);
+  const MachineInfo machine = MachineInfo::Current();
+  fmt::print(streams.progress, "machine: {}\n", machine.Describe());
+  std::fflush(streams.progress);
+
+  SearchConfig cfg;
+  cfg.episodes = s.total_episodes();
+  cfg.fp_accuracy = fp;
+  cfg.out_dir = dir;
+  cfg.resume = resume;
+  cfg.settings = s.ToJson();
+  // The settings were checked against the run's (SettingsForResume); settings.json is
+  // rewritten only when this resume records a value it does not hold.
+  cfg.resume_settings = [&s](const json& saved) { return SettingsToRecord(saved, s); };
+  cfg.run_files = w.RunFiles();
+  cfg.machine = MachineInfo::Current;
+  cfg.progress = streams.progress;
+  cfg.after_episode = streams.after_episode;
+  RunOutcome out;
+  out.search = RunSearch(env, *agent, w.Evaluator(), cfg);
+  if (out.search.resumed_from > 0) {
+    fmt::print(streams.progress, "(resumed after episode {})\n", out.search.resumed_from);
+  }
+  if (streams.after_search) streams.after_search(out.search);
+  out.summary = FinalStage(w, out.search, dir, streams.notes);
+  out.layers = w.layers();
+  out.table = w.table();
+  out.uniform_bits = env.LargestUniformBitsWithinBudget();
+  out.test_set_images = w.impl().test_set.size();
+  return out;
+}
+
+}  // namespace haq::search

@@ -1,0 +1,113 @@
+#pragma once
+/// A whole `haq search` run as a library: the wiring (RunWiring: model, data and
+/// its splits, calibration context, cost table, environment, evaluator, agent
+/// factory, all from RunSettings), the search loop over the run directory
+/// (search.h), and the final stage (final_stage.h). The CLI parses flags into
+/// RunSettings and prints; everything else is here. The header keeps LibTorch out:
+/// the torch side lives behind RunWiring::Impl (run_impl.h).
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "hw/cost_table.h"
+#include "hw/layer_shape.h"
+#include "hw/spec.h"
+#include "search/agent.h"
+#include "search/env.h"
+#include "search/run_settings.h"
+#include "search/search.h"
+#include "search/summary.h"
+
+namespace haq::search {
+
+/// Batch sizes and counts of the search's wiring.
+inline constexpr int64_t kCalibrationBatch = 256;  ///< calibration batches of --calib-batches
+inline constexpr int64_t kFinetuneBatch = 64;      ///< per-episode and final fine-tunes
+inline constexpr int64_t kEvalBatch = 500;         ///< reward and test evaluation
+/// DDPG's replay buffer holds this many episodes' transitions.
+inline constexpr int64_t kReplayEpisodes = 128;
+/// Threads that build the cost table (the cost models are independent per entry).
+inline constexpr int kCostTableThreads = 2;
+
+/// The agent of restart `restart` (seed: settings.seed + restart) for `env`.
+std::unique_ptr<Agent> MakeAgent(const RunSettings& s, const QuantEnv& env, int64_t restart);
+
+/// Everything an episode needs, built from settings. Constructing it loads the
+/// model and the data, checks every setting against them (image counts, layer
+/// count) before any long work, calibrates and builds the cost table.
+class RunWiring {
+ public:
+  explicit RunWiring(const RunSettings& settings);
+  ~RunWiring();
+  RunWiring(const RunWiring&) = delete;
+  RunWiring& operator=(const RunWiring&) = delete;
+
+  const RunSettings& settings() const;
+  const hw::HardwareSpec& spec() const;
+  /// The quantizable layers at the hardware's batch.
+  const std::vector<hw::LayerShape>& layers() const;
+  const hw::CostTable& table() const;
+  const QuantEnv& env() const;
+  /// The model as loaded ("mobilenet_v2_fmnist (shipped checkpoint ...)").
+  const std::string& model_description() const;
+  /// The network's own name (network.json's "model").
+  std::string network_name() const;
+  int64_t reward_images() const;
+  /// Top-1 of the full-precision model on the reward images (computed once).
+  double FullPrecisionAccuracy();
+  /// The policy evaluator of the episodes (fine-tune, then top-1 on the reward set).
+  PolicyEvaluator Evaluator();
+  /// The run's agent: restart 0's, or with --restarts one that starts a fresh agent
+  /// per restart (`progress` gets a line at each).
+  std::unique_ptr<Agent> MakeRunAgent(std::FILE* progress) const;
+  /// The files a run directory keeps beside the log: network.json, hardware.yaml.
+  std::vector<std::pair<std::string, std::string>> RunFiles() const;
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Where a run's output goes.
+struct RunStreams {
+  std::FILE* progress = stdout;  ///< header lines and one line per episode
+  std::FILE* notes = stderr;     ///< notes, warnings, final fine-tune progress
+  /// Called after each committed episode (tests interrupt runs with it).
+  std::function<void(const EpisodeRecord&)> after_episode;
+  /// Called when the episodes are done, before the final stage's long quiet stretch.
+  std::function<void(const SearchResult&)> after_search;
+};
+
+/// The settings a run directory holds, read and validated: `dir`/settings.json.
+RunSettings ReadRunSettings(const std::filesystem::path& dir);
+
+/// The settings `haq search --resume dir` goes on with: the run's own, with the flags
+/// given (`given_keys`, by settings key, their values in `given`) either taken (the
+/// ones a resume may change) or refused unless equal (ResumeSettings).
+RunSettings SettingsForResume(const std::filesystem::path& dir, const RunSettings& given,
+                              const std::set<std::string>& given_keys);
+
+struct RunOutcome {
+  SearchResult search;
+  RunSummary summary;
+  std::vector<hw::LayerShape> layers;
+  hw::CostTable table;
+  int uniform_bits = 0;         ///< the uniform baseline's width (largest within budget)
+  int64_t test_set_images = 0;  ///< of which summary.test_images were measured
+};
+
+/// A whole run: a new one in `dir` (resume false: `dir` absent or empty), or the
+/// continuation of the run there (`settings` from SettingsForResume). Writes the
+/// run directory (search.h) and, at the end, best_model.pt, final_policy.json and
+/// summary.json.
+RunOutcome RunJob(const RunSettings& settings, const std::filesystem::path& dir, bool resume,
+                  const RunStreams& streams);
+
+}  // namespace haq::search

@@ -1,0 +1,167 @@
+// search::RunJob in-process: a whole run (wiring, episodes, final stage) on the
+// shipped Fashion-MNIST model with tiny settings, interrupted and resumed with every
+// flag of the run settings table.
+#include "search/run.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "search/run_impl.h"
+#include "search/run_settings_values.h"
+#include "test_util.h"
+#include "train/quantized.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace haq::search {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct Interrupt {};
+
+// A run small enough to repeat: 4 episodes (2 of them learning), 2 fine-tune steps
+// each, 100 reward images, 2-step final fine-tunes measured on 200 test images.
+RunSettings Tiny() {
+  RunSettings s;
+  s.budget = "latency=0.5";
+  s.episodes = 4;
+  s.warmup = 2;
+  s.finetune_steps = 2;
+  s.reward_images = 100;
+  s.tune_images = 256;
+  s.calib_batches = 1;
+  s.final_finetune_steps = 2;
+  s.test_images = 200;
+  s.seed = 3;
+  return s;
+}
+
+RunStreams Quiet(std::function<void(const EpisodeRecord&)> after = nullptr) {
+  static std::FILE* null = std::fopen("/dev/null", "w");
+  RunStreams st;
+  st.progress = null;
+  st.notes = null;
+  st.after_episode = std::move(after);
+  return st;
+}
+
+// A run of `s` in `dir` interrupted once `stop_after` episodes are committed.
+void Interrupted(const RunSettings& s, const fs::path& dir, int64_t stop_after) {
+  EXPECT_THROW(RunJob(s, dir, false, Quiet([&](const EpisodeRecord& r) {
+                 if (r.episode + 1 == stop_after) throw Interrupt{};
+               })),
+               Interrupt);
+}
+
+class RunTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    Interrupted(Tiny(), dir_->path() / "base", 2);
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  // A copy of the base run (interrupted after episode 2) to resume.
+  static fs::path CopyOfBase(const std::string& name) {
+    const fs::path to = dir_->path() / name;
+    fs::copy(dir_->path() / "base", to, fs::copy_options::recursive);
+    return to;
+  }
+  static test::TempDir* dir_;
+};
+test::TempDir* RunTest::dir_ = nullptr;
+
+// For every parameter of the table: resumed with the flag at another value, the run
+// either ends exactly as an uninterrupted run started with that value (parameters a
+// resume may change) or is refused with the message naming the flag, before any
+// file changes (all others).
+TEST_F(RunTest, EveryFlagOnResumeEndsAsTheUninterruptedRunOrIsRefused) {
+  const RunSettings base = Tiny();
+  for (const RunParam& p : RunParams()) {
+    SCOPED_TRACE(p.key);
+    RunSettings given = base;
+    ASSERT_TRUE(p.Set(given, OtherValue(p, base)));
+    const fs::path dir = CopyOfBase("resume_" + p.key);
+    if (p.on_resume == OnResume::kFixed) {
+      const std::string before = test::ListDir(dir);
+      const std::string message = test::InputErrorOf([&] { SettingsForResume(dir, given, {p.key}); });
+      EXPECT_TRUE(message.starts_with("--resume: " + (dir / "settings.json").string() +
+                                      ": the run was started with"))
+          << message;
+      EXPECT_TRUE(message.ends_with("; drop the flag or start a new run")) << message;
+      EXPECT_NE(message.find(p.flag), std::string::npos) << message;
+      EXPECT_EQ(test::ListDir(dir), before);
+      continue;
+    }
+    const RunSettings resumed = SettingsForResume(dir, given, {p.key});
+    EXPECT_EQ(resumed, given);
+    RunJob(resumed, dir, true, Quiet());
+    const fs::path whole = dir_->path() / ("whole_" + p.key);
+    RunJob(given, whole, false, Quiet());
+    EXPECT_EQ(test::SearchRunOutcome(dir), test::SearchRunOutcome(whole));
+    // The new value is recorded: a resume without flags goes on with it.
+    EXPECT_EQ(ReadRunSettings(dir), given);
+  }
+}
+
+// The final stage against its parts measured alone on the same wiring: the rows'
+// costs and test accuracies, the paired differences, the chosen candidate.
+TEST_F(RunTest, TheFinalStageAgreesWithItsPartsMeasuredAlone) {
+  RunSettings s = Tiny();
+  s.final_candidates = 3;
+  s.final_seeds = 2;
+  const fs::path dir = CopyOfBase("final");
+  const RunOutcome out = RunJob(SettingsForResume(dir, s, {"final_candidates", "final_seeds"}),
+                                dir, true, Quiet());
+  const RunSummary& sum = out.summary;
+  EXPECT_EQ(RunSummary::FromJson(json::parse(util::ReadFile(dir / "summary.json")), "summary.json")
+                .ToJson(s.model, s.hardware),
+            sum.ToJson(s.model, s.hardware));
+
+  RunWiring w(s);
+  const QuantEnv& env = w.env();
+  ASSERT_EQ(sum.rows.size(), 3u);
+  EXPECT_EQ(sum.rows[0].cost_ratio, 1.0);
+  EXPECT_EQ(hw::PolicyToJson(sum.rows[1].policy, "", ""),
+            hw::PolicyToJson(env.EnforceBudget(env.Uniform(out.uniform_bits)), "", ""));
+  EXPECT_LE(sum.rows[1].cost, env.budget());
+  EXPECT_LE(sum.rows[2].cost, env.budget());
+  // Before the final fine-tune: each row's policy evaluated alone on the test images.
+  RunWiring::Impl& impl = w.impl();
+  for (const FinalRow& r : sum.rows) {
+    const train::QuantizedModel q = train::ApplyPolicy(impl.model.net, impl.context, r.policy, nullptr, {});
+    data::BatchLoader loader = data::MakeLoader(impl.test, kEvalBatch, false, 0);
+    EXPECT_EQ(r.test_top1, train::Evaluate(*q.net, loader, q.hook.get()).top1) << r.label;
+    EXPECT_EQ(r.cost, env.Cost(r.policy));
+  }
+  EXPECT_EQ(sum.test_images, 200);
+  EXPECT_EQ(sum.final_seeds, (std::vector<uint64_t>{3, 4}));
+  ASSERT_TRUE(sum.searched_minus_uniform);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(sum.searched_minus_uniform->per_seed.at(k),
+              sum.rows[2].test_top1_finetuned_seeds.at(k) - sum.rows[1].test_top1_finetuned_seeds.at(k));
+  }
+  EXPECT_EQ(sum.rows[1].test_top1_finetuned,
+            (sum.rows[1].test_top1_finetuned_seeds[0] + sum.rows[1].test_top1_finetuned_seeds[1]) / 2);
+  // The candidates are the best distinct policies by reward; the one delivered is
+  // the first of those best after the final fine-tune.
+  const std::vector<int64_t> top = TopDistinctEpisodes(out.search.log, 3);
+  ASSERT_EQ(sum.final_candidates.size(), top.size());
+  size_t chosen = 0;
+  for (size_t k = 0; k < top.size(); ++k) {
+    EXPECT_EQ(sum.final_candidates[k].episode, top[k]);
+    if (sum.final_candidates[k].reward_accuracy_finetuned >
+        sum.final_candidates[chosen].reward_accuracy_finetuned) {
+      chosen = k;
+    }
+  }
+  EXPECT_EQ(sum.final_episode, top[chosen]);
+  EXPECT_EQ(util::ReadFile(dir / "final_policy.json"),
+            hw::PolicyToJson(out.search.log[static_cast<size_t>(top[chosen])].policy, s.model,
+                             s.hardware));
+}
+
+}  // namespace
+}  // namespace haq::search
