@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "report/read_run.h"
 #include "report/report.h"
 #include "util/error.h"
 #include "util/file.h"

@@ -552,7 +552,8 @@ std::string LayerTable(const RunReportData& run) {
 
 std::string SettingsTable(const RunReportData& run) {
   std::string out = "<table id=\"settings-table\"><tr><th>setting</th><th>value</th></tr>\n";
-  for (const auto& [key, value] : run.settings.items()) {
+  const nlohmann::json settings = run.settings.ToJson();
+  for (const auto& [key, value] : settings.items()) {
     out += fmt::format("<tr><td>{}</td><td>{}</td></tr>\n", Escape(key),
                        Escape(value.is_string() ? value.get<std::string>() : value.dump()));
   }

@@ -10,6 +10,8 @@
 
 #include "hw/cost_model.h"
 #include "hw/cost_table.h"
+#include "search/search.h"
+#include "search/summary.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -96,71 +98,36 @@ void LoadHardware(const fs::path& dir, RunReportData& run) {
 
 void LoadSettings(const fs::path& dir, RunReportData& run, search::EnvOptions& options) {
   const fs::path path = dir / "settings.json";
-  const std::string where = path.string();
-  run.settings = util::ReadJsonFile(path);
-  if (!run.settings.is_object()) {
-    throw util::InputError(fmt::format("{}: expected a JSON object, got {}", where,
-                                       run.settings.type_name()));
-  }
-  run.agent = util::JsonField<std::string>(run.settings, "agent", where);
-  run.budget_text = util::JsonField<std::string>(run.settings, "budget", where);
-  // Episodes per search, times the searches of --restarts (a later setting: absent is 1).
-  const auto restarts = util::JsonFieldOr<int64_t>(run.settings, "restarts", where, 1);
-  if (restarts < 1 || restarts > 1000) {
-    throw util::InputError(fmt::format("{}: restarts: expected 1..1000, got {}", where, restarts));
-  }
-  if (__builtin_mul_overflow(util::JsonField<int64_t>(run.settings, "episodes", where), restarts,
-                             &run.episodes_planned)) {
-    throw util::InputError(fmt::format("{}: episodes: expected a count of episodes, got {}", where,
-                                       run.settings["episodes"].dump()));
-  }
-  if (run.agent == "uniform") run.episodes_planned = 1;  // the search runs one episode
-  options.b_min = util::JsonField<int>(run.settings, "b_min", where);
-  options.b_max = util::JsonField<int>(run.settings, "b_max", where);
-  search::CheckBitRange(options.b_min, options.b_max, where + ": b_min, b_max");
-  options.pin_first = util::JsonField<bool>(run.settings, "pin_first", where);
-  options.pin_last = util::JsonField<bool>(run.settings, "pin_last", where);
-  const std::string quantizer = util::JsonField<std::string>(run.settings, "quantizer", where);
-  const search::Budget budget = search::ParseBudget(run.budget_text, where + ": budget");
-  options.weights_only =
-      quantizer == "kmeans" || (quantizer == "auto" && budget.metric == search::Metric::kSize);
+  run.settings = search::RunSettings::FromJson(util::ReadJsonFile(path), path.string());
+  const search::RunSettings& s = run.settings;
+  run.agent = s.agent;
+  run.budget_text = s.budget;
+  run.episodes_planned = s.total_episodes();
+  options.b_min = s.b_min;
+  options.b_max = s.b_max;
+  options.pin_first = s.pin_first;
+  options.pin_last = s.pin_last;
+  options.weights_only = s.kmeans();
 }
 
 void LoadSummary(const fs::path& dir, RunReportData& run) {
   const fs::path path = dir / "summary.json";
   if (!fs::exists(path)) return;
-  const json j = util::ReadJsonFile(path);
-  if (!j.contains("rows") || !j["rows"].is_array()) {
-    throw util::InputError(fmt::format("{}: rows: expected an array", path.string()));
-  }
+  const search::RunSummary summary =
+      search::RunSummary::FromJson(util::ReadJsonFile(path), path.string());
   std::vector<SummaryRow> rows;
-  for (size_t i = 0; i < j["rows"].size(); ++i) {
-    const json& r = j["rows"][i];
-    const std::string where = fmt::format("{}: rows[{}]", path.string(), i);
-    rows.push_back({util::JsonField<std::string>(r, "label", where),
-                    util::JsonField<double>(r, "cost", where),
-                    util::JsonField<double>(r, "cost_ratio", where),
-                    util::JsonField<double>(r, "test_top1", where),
-                    util::JsonField<double>(r, "test_top1_finetuned", where),
-                    r.contains("test_top1_finetuned_seeds")
-                        ? util::JsonNumbers(r["test_top1_finetuned_seeds"],
-                                            where + ": test_top1_finetuned_seeds")
-                        : std::vector<double>{}});
+  for (const search::FinalRow& r : summary.rows) {
+    rows.push_back({r.label, r.cost, r.cost_ratio, r.test_top1, r.test_top1_finetuned,
+                    r.test_top1_finetuned_seeds});
   }
   run.summary = std::move(rows);
-  // Written by runs since --final-seeds; null when the run had no final fine-tune.
-  if (j.contains("searched_minus_uniform") && !j["searched_minus_uniform"].is_null()) {
-    const std::string where = path.string() + ": searched_minus_uniform";
-    run.searched_minus_uniform = util::JsonNumbers(
-        util::JsonMember(j["searched_minus_uniform"], "per_seed", where), where + ": per_seed");
-    if (run.searched_minus_uniform.empty()) {
-      throw util::InputError(where + ": per_seed: expected at least one value, got []");
-    }
+  if (summary.searched_minus_uniform) {
+    run.searched_minus_uniform = summary.searched_minus_uniform->per_seed;
   }
   // The policy the run delivered (haq search --final-candidates may pick another
   // than the best by reward); runs written before it existed lack the field.
-  if (j.contains("final_episode")) {
-    const auto e = util::JsonField<int64_t>(j, "final_episode", path.string());
+  if (summary.final_episode) {
+    const int64_t e = *summary.final_episode;
     if (e < 0 || e >= static_cast<int64_t>(run.episodes.size())) {
       throw util::InputError(fmt::format("{}: final_episode: expected 0..{}, got {}",
                                          path.string(), run.episodes.size() - 1, e));
@@ -169,13 +136,16 @@ void LoadSummary(const fs::path& dir, RunReportData& run) {
   }
 }
 
-void LoadEpisodes(const fs::path& dir, const EpisodeReader& read_episodes, RunReportData& run) {
+void LoadEpisodes(const fs::path& dir, RunReportData& run) {
   const fs::path state = dir / "state.json";
   if (!fs::exists(state)) {
     throw util::InputError(fmt::format(
         "{}: missing: no episode of this run was committed, nothing to report", state.string()));
   }
-  run.episodes = read_episodes(dir);
+  for (const search::EpisodeRecord& r : search::ReadRun(dir).log) {
+    run.episodes.push_back({r.episode, r.policy, r.cost, r.cost_ratio, r.accuracy, r.reward,
+                            r.best_episode, r.walled});
+  }
   if (run.episodes.empty()) {
     throw util::InputError(fmt::format(
         "{}: episodes_done: expected at least 1 committed episode, got 0", state.string()));
@@ -225,7 +195,7 @@ void CheckRunDirectory(const fs::path& dir) {
   }
 }
 
-RunReportData LoadRun(const fs::path& dir, const EpisodeReader& read_episodes) {
+RunReportData LoadRun(const fs::path& dir) {
   CheckRunDirectory(dir);
   RunReportData run;
   run.dir = dir;
@@ -233,7 +203,7 @@ RunReportData LoadRun(const fs::path& dir, const EpisodeReader& read_episodes) {
   LoadSettings(dir, run, options);
   LoadNetwork(dir, run);
   LoadHardware(dir, run);
-  LoadEpisodes(dir, read_episodes, run);
+  LoadEpisodes(dir, run);
   LoadSummary(dir, run);
   ComputeCosts(run, options);
   return run;

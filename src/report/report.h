@@ -23,6 +23,7 @@
 #include "hw/policy.h"
 #include "hw/spec.h"
 #include "search/env.h"
+#include "search/run_settings.h"
 
 namespace haq::report {
 
@@ -68,9 +69,6 @@ struct Episode {
   bool walled = false;
 };
 
-/// Reads a run directory's committed episodes (state.json present).
-using EpisodeReader = std::function<std::vector<Episode>(const std::filesystem::path& dir)>;
-
 /// A row of summary.json (written when a run finishes).
 struct SummaryRow {
   std::string label;
@@ -83,7 +81,7 @@ struct SummaryRow {
 
 struct RunReportData {
   std::filesystem::path dir;
-  nlohmann::json settings;  ///< settings.json as written
+  search::RunSettings settings;  ///< settings.json, read through the run settings table
   std::string model;        ///< network.json's model
   std::vector<hw::LayerShape> layers;
   hw::HardwareSpec spec;
@@ -121,7 +119,7 @@ void CheckRunDirectory(const std::filesystem::path& dir);
 /// position: missing directory, no settings.json, missing or malformed network.json
 /// / hardware.yaml, a malformed log line, no committed episode (no state.json, or 0
 /// episodes), a policy that does not fit the network.
-RunReportData LoadRun(const std::filesystem::path& dir, const EpisodeReader& read_episodes);
+RunReportData LoadRun(const std::filesystem::path& dir);
 
 /// The whole report as one HTML document.
 std::string RenderHtml(const RunReportData& run);

@@ -1,12 +1,12 @@
 #pragma once
-/// The ask/tell interface between the HAQ search environment and a search strategy
-/// (DDPG in ddpg.h). The environment owns the episode loop; an agent only proposes
-/// actions and learns from whole episodes.
+/// The interface of a step-wise search strategy (DDPG in ddpg.h, the baselines in
+/// baselines.h). RunSearch (search.h) owns the episode loop: it starts an episode,
+/// asks the agent to Act once per step on the environment's state, applies the
+/// budget wall, has the policy evaluated and hands the agent the whole episode. An
+/// agent only proposes actions and learns from whole episodes. No LibTorch.
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace haq::search {
 
@@ -21,9 +21,9 @@ struct Episode {
   double reward = 0.0;
 };
 
-/// Ask/tell search strategy. The environment calls BeginEpisode(e), then Act(state)
-/// once per step (state = features of this step, already normalised; the previous
-/// action is one of the features, the environment fills it), then EndEpisode with
+/// A search strategy. RunSearch calls BeginEpisode(e), then Act(state) once per
+/// step (state = the environment's features of this step, already normalised; the
+/// previous action is one of the features, the loop fills it), then EndEpisode with
 /// the whole episode. Agents must be deterministic given their seed, and
 /// Save/Load must capture everything (networks, optimizers, replay buffer, RNG and
 /// noise state, counters) so that an agent loaded from a save continues exactly as
@@ -33,7 +33,7 @@ class Agent {
   virtual ~Agent() = default;
   /// A short lower-case name of the strategy ("ddpg").
   virtual std::string name() const = 0;
-  /// Starts episode `episode` (0-based; the environment counts).
+  /// Starts episode `episode` (0-based; RunSearch counts).
   virtual void BeginEpisode(int64_t episode) = 0;
   /// The action in [0,1] for the current step of the current episode.
   virtual double Act(const std::vector<float>& state) = 0;

@@ -5,7 +5,6 @@
 #include <cctype>
 #include <sstream>
 
-#include "search/ddpg.h"
 #include "util/error.h"
 #include "util/file.h"
 

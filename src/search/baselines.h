@@ -7,6 +7,11 @@
 
 namespace haq::search {
 
+/// A uniform double in [0,1): the top 53 bits of one draw of `rng`, times 2^-53.
+inline double UniformUnit(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
+
 /// Every step takes the same action (the centre of `bits`' interval); the search
 /// gives it the largest uniform width that fits the budget. No state to learn.
 class UniformAgent : public Agent {

@@ -15,10 +15,6 @@
 
 namespace haq::search {
 
-double UniformUnit(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
-}
-
 double StandardNormal(std::mt19937_64& rng) {
   const double u1 = UniformUnit(rng);
   const double u2 = UniformUnit(rng);

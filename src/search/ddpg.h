@@ -13,6 +13,8 @@
 
 #include <torch/torch.h>
 
+#include "search/baselines.h"  // UniformUnit
+
 #include "search/agent.h"
 
 namespace haq::search {
@@ -41,8 +43,6 @@ struct Transition {
   bool done = false;
 };
 
-/// A uniform double in [0,1): the top 53 bits of one draw of `rng`, times 2^-53.
-double UniformUnit(std::mt19937_64& rng);
 
 /// A standard normal draw by the Box-Muller transform from two UniformUnit draws
 /// u1, u2: sqrt(-2 ln(1 - u1)) * cos(2 pi u2) (the second value is discarded, so no

@@ -20,7 +20,7 @@ struct MachineInfo {
   std::string onednn;   ///< oneDNN's effective instruction set ("avx2", ...), or "unknown"
   int threads = 0;      ///< LibTorch's intra-op threads
 
-  /// This process's machine and kernel paths.
+  /// This process's machine and kernel paths (machine_probe.cc: links LibTorch).
   static MachineInfo Current();
 
   /// The kernel paths and thread count agree (the CPU's name aside): the same

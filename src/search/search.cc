@@ -209,99 +209,134 @@ void CheckRunDirectory(const fs::path& dir, bool resume) {
   util::CheckCreatableDirectory(dir);
 }
 
-SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator& evaluate,
-                       const SearchConfig& cfg) {
+namespace {
+
+// A run directory opened for episodes: what it holds (resumed episodes, the
+// agent's save), with the agent restored from it.
+struct OpenedRun {
+  SearchResult result;
+  std::string agent_file;  ///< the committed agent save ("" for a new run)
+};
+
+// The run-directory side of RunSearch: checks the location, writes settings.json
+// for a new run or checks it (and records open settings) for a resume, reads the
+// committed episodes and restores the agent, writes the run files and removes
+// saves no commit adopted.
+OpenedRun OpenRunDirectory(const QuantEnv& env, Agent& agent, const SearchConfig& cfg) {
   const fs::path dir = cfg.out_dir;
   const fs::path state_path = dir / "state.json";
   const fs::path settings_path = dir / "settings.json";
-  SearchResult result;
-  std::string agent_file;
+  OpenedRun run;
   std::error_code ec;
   CheckRunDirectory(dir, cfg.resume);
-  json updated_settings;  // the open settings this resume changes, if any
-  if (cfg.resume) {
+  if (!cfg.resume) {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      throw util::IoError(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
+    }
+    util::WriteFileAtomic(settings_path, cfg.settings.dump(2) + "\n");
+  } else {
     const json saved = util::ReadJsonFile(settings_path);
-    CheckSameSettings(saved, cfg.settings, cfg.open_settings, settings_path);
-    for (const std::string& key : cfg.open_settings) {
-      if (cfg.settings.contains(key) && (!saved.contains(key) || saved[key] != cfg.settings[key])) {
-        if (updated_settings.is_null()) updated_settings = saved;
-        updated_settings[key] = cfg.settings[key];
+    json updated_settings;  // what this resume records, if anything
+    if (cfg.resume_settings) {
+      updated_settings = cfg.resume_settings(saved);
+    } else {
+      CheckSameSettings(saved, cfg.settings, cfg.open_settings, settings_path);
+      for (const std::string& key : cfg.open_settings) {
+        if (cfg.settings.contains(key) && (!saved.contains(key) || saved[key] != cfg.settings[key])) {
+          if (updated_settings.is_null()) updated_settings = saved;
+          updated_settings[key] = cfg.settings[key];
+        }
       }
     }
     if (fs::exists(state_path)) {
-      result = ReadRun(dir);
-      agent_file = util::JsonField<std::string>(util::ReadJsonFile(state_path), "agent_file",
-                                                state_path.string());
+      run.result = ReadRun(dir);
+      run.agent_file = util::JsonField<std::string>(util::ReadJsonFile(state_path), "agent_file",
+                                                    state_path.string());
       // Only the run's own agent saves: a bare "agent-NNNNNN.bin" name in this directory.
-      if (!agent_file.starts_with("agent-") || !agent_file.ends_with(".bin") ||
-          agent_file.find('/') != std::string::npos || agent_file.find("..") != std::string::npos) {
+      const std::string& f = run.agent_file;
+      if (!f.starts_with("agent-") || !f.ends_with(".bin") || f.find('/') != std::string::npos ||
+          f.find("..") != std::string::npos) {
         throw util::InputError(fmt::format("{}: agent_file: expected a name agent-NNNNNN.bin, got "
-                                           "\"{}\"", state_path.string(), agent_file));
+                                           "\"{}\"", state_path.string(), f));
       }
-      if (!result.log.empty() &&
-          result.log[0].policy.layers.size() != env.num_layers()) {
+      std::vector<EpisodeRecord>& log = run.result.log;
+      if (!log.empty() && log[0].policy.layers.size() != env.num_layers()) {
         throw util::InputError(fmt::format(
             "{}: policies of {} layers, but the model has {}: the log is from another model",
-            (dir / "log.jsonl").string(), result.log[0].policy.layers.size(), env.num_layers()));
+            (dir / "log.jsonl").string(), log[0].policy.layers.size(), env.num_layers()));
       }
       // The log keeps bits only; resumed policies get the layer names fresh ones carry.
-      for (EpisodeRecord& r : result.log) {
+      for (EpisodeRecord& r : log) {
         for (size_t i = 0; i < r.policy.layers.size(); ++i) r.policy.layers[i].name = env.layers()[i].name;
       }
-      agent.Load((dir / agent_file).string());
-      const MachineInfo here = MachineInfo::Current();
-      if (!result.log.empty() && result.log.back().machine &&
-          !result.log.back().machine->SameKernelPath(here)) {
-        result.warnings.push_back(fmt::format(
-            "warning: --resume: {}: episodes up to {} ran on {}; this machine runs {}: the "
-            "continuation is valid but not bit-identical to an uninterrupted run on either",
-            dir.string(), result.log.size(), result.log.back().machine->Describe(),
-            here.Describe()));
-        fmt::print(cfg.progress ? cfg.progress : stderr, "{}\n", result.warnings.back());
+      agent.Load((dir / f).string());
+      if (cfg.machine && !log.empty() && log.back().machine) {
+        const MachineInfo here = cfg.machine();
+        if (!log.back().machine->SameKernelPath(here)) {
+          run.result.warnings.push_back(fmt::format(
+              "warning: --resume: {}: episodes up to {} ran on {}; this machine runs {}: the "
+              "continuation is valid but not bit-identical to an uninterrupted run on either",
+              dir.string(), log.size(), log.back().machine->Describe(), here.Describe()));
+          fmt::print(cfg.progress ? cfg.progress : stderr, "{}\n", run.result.warnings.back());
+        }
       }
     }
     // Recorded once the resume is accepted, so that the next resume goes on with them.
     if (!updated_settings.is_null()) {
       util::WriteFileAtomic(settings_path, updated_settings.dump(2) + "\n");
     }
-  } else {
-    fs::create_directories(dir, ec);
-    if (ec) {
-      throw util::IoError(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
-    }
-    util::WriteFileAtomic(settings_path, cfg.settings.dump(2) + "\n");
   }
   util::CheckWritableDestination(state_path);
   for (const auto& [name, contents] : cfg.run_files) util::WriteFileAtomic(dir / name, contents);
   // Agent saves from an interrupted commit that state.json never adopted.
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with("agent-") && name != agent_file) fs::remove(entry.path(), ec);
+    if (name.starts_with("agent-") && name != run.agent_file) fs::remove(entry.path(), ec);
   }
+  return run;
+}
+
+// One episode's roll-out: the agent's action per step, the wall, the policy's cost.
+EpisodeRecord RollOut(const QuantEnv& env, Agent& agent, int64_t e, Episode& episode) {
+  EpisodeRecord rec;
+  rec.episode = e;
+  std::vector<int> step_bits;
+  agent.BeginEpisode(e);
+  double prev = 0.0;
+  for (int64_t t = 0; t < env.num_steps(); ++t) {
+    episode.states.push_back(env.State(t, prev, step_bits));
+    const double a = agent.Act(episode.states.back());
+    step_bits.push_back(env.ActionToBits(a));
+    prev = a;
+  }
+  const hw::Policy proposed = env.PolicyFromStepBits(step_bits);
+  rec.policy = env.EnforceBudget(proposed);
+  rec.walled = env.StepBits(rec.policy) != env.StepBits(proposed);
+  for (int bits : env.StepBits(rec.policy)) episode.actions.push_back(env.BitsToAction(bits));
+  rec.cost = env.Cost(rec.policy);
+  rec.cost_ratio = rec.cost / env.uniform8_cost();
+  return rec;
+}
+
+}  // namespace
+
+SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator& evaluate,
+                       const SearchConfig& cfg) {
+  const fs::path dir = cfg.out_dir;
+  const fs::path state_path = dir / "state.json";
+  OpenedRun run = OpenRunDirectory(env, agent, cfg);
+  SearchResult& result = run.result;
+  std::string& agent_file = run.agent_file;
+  std::error_code ec;
 
   const auto run_start = std::chrono::steady_clock::now();
   const int64_t first = static_cast<int64_t>(result.log.size());
   for (int64_t e = first; e < cfg.episodes; ++e) {
     const auto t0 = std::chrono::steady_clock::now();
-    EpisodeRecord rec;
-    rec.episode = e;
-    rec.machine = MachineInfo::Current();
     Episode episode;
-    std::vector<int> step_bits;
-    agent.BeginEpisode(e);
-    double prev = 0.0;
-    for (int64_t t = 0; t < env.num_steps(); ++t) {
-      episode.states.push_back(env.State(t, prev, step_bits));
-      const double a = agent.Act(episode.states.back());
-      step_bits.push_back(env.ActionToBits(a));
-      prev = a;
-    }
-    const hw::Policy proposed = env.PolicyFromStepBits(step_bits);
-    rec.policy = env.EnforceBudget(proposed);
-    rec.walled = env.StepBits(rec.policy) != env.StepBits(proposed);
-    for (int bits : env.StepBits(rec.policy)) episode.actions.push_back(env.BitsToAction(bits));
-    rec.cost = env.Cost(rec.policy);
-    rec.cost_ratio = rec.cost / env.uniform8_cost();
+    EpisodeRecord rec = RollOut(env, agent, e, episode);
+    if (cfg.machine) rec.machine = cfg.machine();
     rec.act_seconds = Since(t0);
 
     const EvalOutcome outcome = evaluate(rec.policy);

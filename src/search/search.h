@@ -3,12 +3,14 @@
 /// budget wall, a policy evaluation, the reward back to the agent; a JSON-lines log
 /// of every episode, the best policy so far, and after every episode an atomically
 /// committed checkpoint from which the run resumes to exactly the result of an
-/// uninterrupted one.
+/// uninterrupted one. RunSearch owns the loop: per step it asks the agent to Act on
+/// the environment's state. No LibTorch (run.h wires a real model to it).
 ///
 /// Run directory:
 ///   settings.json     what the run was started with; a resume must match it, apart
 ///                     from the open settings (SearchConfig::open_settings), whose
-///                     values it records when it changes them
+///                     values it records when it changes them (`haq search`: the
+///                     table of search/run_settings.h decides both)
 ///   log.jsonl         one JSON object per finished episode
 ///   agent-NNNNNN.bin  the agent's state after episode NNNNNN (the latest only)
 ///   state.json        the commit point: episodes done, agent file, best episode
@@ -80,6 +82,13 @@ struct SearchConfig {
   /// after the episodes. A resume that changes them writes their new values to
   /// settings.json, so the next resume without flags goes on with them.
   std::vector<std::string> open_settings = {"episodes"};
+  /// If set, replaces that check on resume: given the run's settings.json, throws if
+  /// the run cannot go on with this config, and returns the settings to write back
+  /// once the resume is accepted (null: leave the file as it is).
+  std::function<nlohmann::json(const nlohmann::json& saved)> resume_settings;
+  /// The machine and kernel paths each episode runs on (MachineInfo::Current);
+  /// unset: episodes are logged without them.
+  std::function<MachineInfo()> machine;
   /// Files (name, contents) written when the run starts or resumes, e.g. the layer
   /// shapes and hardware spec the costs come from.
   std::vector<std::pair<std::string, std::string>> run_files;

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <regex>
 
-#include "report/read_run.h"
 #include "report/report.h"
 #include "report/synthetic_run.h"
 #include "test_util.h"

@@ -16,7 +16,6 @@
 
 #include "hw/cost_model.h"
 #include "hw/spec.h"
-#include "report/read_run.h"
 #include "report/synthetic_run.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -578,19 +577,19 @@ TEST(ReportTest, BadInputGivesAnExactMessageAndWritesNothing) {
        [](const fs::path& d) { util::WriteFileAtomic(d / "settings.json", "[]"); }, "report run",
        "haq: error: run/settings.json: expected a JSON object, got array\n"},
       {"settings.json without agent", EditSettings([](json& j) { j.erase("agent"); }),
-       "report run", "haq: error: run/settings.json: missing field 'agent'\n"},
+       "report run", "haq: error: run/settings.json: missing setting 'agent'\n"},
       {"settings.json b_min not an integer", EditSettings([](json& j) { j["b_min"] = "x"; }),
-       "report run", "haq: error: run/settings.json: b_min: expected an integer, got \"x\"\n"},
+       "report run", "haq: error: run/settings.json: setting 'b_min': unexpected value \"x\"\n"},
       {"settings.json budget", EditSettings([](json& j) { j["budget"] = "latency=fast"; }),
-       "report run", "haq: error: run/settings.json: budget: expected a positive number after 'latency=', "
+       "report run", "haq: error: run/settings.json: setting 'budget': expected a positive number after "
+       "'latency=', "
        "got 'fast'\n"},
       {"settings.json bits out of range",
        EditSettings([](json& j) {
          j["b_min"] = 0;
          j["b_max"] = 9;
        }),
-       "report run", "haq: error: run/settings.json: b_min, b_max: expected 1 <= b_min <= b_max <= 8, got "
-       "0..9\n"},
+       "report run", "haq: error: run/settings.json: setting 'b_min': expected 1..8, got 0\n"},
       {"episode numbers out of order", EditLogLine(2, [](json& j) { j["episode"] = 5; }),
        "report run",
        "haq: error: run/log.jsonl: line 3: expected episode 2 with best_episode in 0..2 and 28 "

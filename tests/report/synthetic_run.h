@@ -18,6 +18,7 @@
 #include "hw/spec.h"
 #include "hw/zoo.h"
 #include "search/env.h"
+#include "search/run_settings.h"
 #include "search/search.h"
 #include "util/file.h"
 
@@ -56,12 +57,14 @@ inline std::vector<search::EpisodeRecord> WriteSyntheticRun(const std::filesyste
   fs::create_directories(dir);
   const auto layers = SyntheticLayers(o);
   const search::QuantEnv env = SyntheticEnv(o, layers);
-  const json settings = {{"model", o.model},     {"hardware", o.hardware}, {"budget", o.budget},
-                         {"agent", "ddpg"},      {"quantizer", "auto"},    {"episodes", o.episodes_planned},
-                         {"warmup", 4},          {"b_min", 2},             {"b_max", 8},
-                         {"pin_first", true},    {"pin_last", true},       {"budget_state", false},
-                         {"seed", static_cast<int>(o.seed)}};
-  util::WriteFileAtomic(dir / "settings.json", settings.dump(2) + "\n");
+  search::RunSettings settings;  // as haq search writes them
+  settings.model = o.model;
+  settings.hardware = o.hardware;
+  settings.budget = o.budget;
+  settings.episodes = o.episodes_planned;
+  settings.warmup = 4;
+  settings.seed = o.seed;
+  util::WriteFileAtomic(dir / "settings.json", settings.ToJson().dump(2) + "\n");
   util::WriteFileAtomic(dir / "network.json",
                         json{{"model", o.model}, {"batch", layers.front().batch},
                              {"layers", hw::ShapesToJson(layers)}}.dump(2) + "\n");
@@ -113,7 +116,8 @@ inline std::vector<search::EpisodeRecord> WriteSyntheticRun(const std::filesyste
       const double cost = env.Cost(policy);
       rows.push_back({{"label", label}, {"cost", cost}, {"cost_in_unit", env.InUnit(cost)},
                       {"cost_ratio", cost / env.uniform8_cost()}, {"test_top1", top1},
-                      {"test_top1_finetuned", top1 + 1.0}, {"policy", json::object()}});
+                      {"test_top1_finetuned", top1 + 1.0},
+                      {"policy", json::parse(hw::PolicyToJson(policy, o.model, o.hardware))}});
     }
     util::WriteFileAtomic(dir / "summary.json", json{{"rows", rows}}.dump(2));
   }

@@ -20,6 +20,7 @@
 
 #include "search/baselines.h"
 #include "search/ddpg.h"
+#include "search/machine.h"
 #include "search/restarts.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -108,6 +109,7 @@ SearchConfig Config(const std::filesystem::path& dir, int64_t episodes) {
   c.fp_accuracy = 100.0;
   c.out_dir = dir;
   c.settings = {{"model", "synthetic"}, {"episodes", episodes}};
+  c.machine = MachineInfo::Current;  // as haq search records it
   return c;
 }
 
