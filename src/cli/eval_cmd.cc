@@ -37,8 +37,9 @@ void RunEval(const EvalCliOptions& o) {
   const train::EvalResult r = train::Evaluate(net, loader, q.hook.get(), stderr);
   fmt::print("model {}, {}\n", m.description, quantized);
   fmt::print("data {} ({} images)\n", d.name, r.images);
-  fmt::print("top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  {:.0f} images/s ({} threads, batch {})\n",
-             r.top1, r.top5, r.loss, r.ImagesPerSecond(), torch::get_num_threads(), o.batch);
+  const int threads = torch::get_num_threads();
+  fmt::print("top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  {:.0f} images/s ({} thread{}, batch {})\n",
+             r.top1, r.top5, r.loss, r.ImagesPerSecond(), threads, threads == 1 ? "" : "s", o.batch);
   const double fp_mb = static_cast<double>(PolicyWeightBits(net, hw::UniformPolicy(net.LayerShapes(1), 8, 8))) * 4 / 8e6;
   const double mb = q.hook ? static_cast<double>(PolicyWeightBits(net, policy)) / 8e6 : fp_mb;
   fmt::print("layer weights {:.4f} MB ({:.2f}x smaller than float32)\n", mb, fp_mb / mb);

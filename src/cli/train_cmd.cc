@@ -8,6 +8,7 @@
 #include "cli/data_options.h"
 #include "train/checkpoint.h"
 #include "train/model_io.h"
+#include "train/resume.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -47,53 +48,40 @@ nlohmann::json Recipe(const TrainCliOptions& o) {
           {"seed", o.seed}};
 }
 
+// The model to train: a fresh seeded initialisation, normalised for `train_set`.
+train::LoadedModel FreshModel(const TrainCliOptions& o, const data::Dataset& train_set) {
+  train::ModelRequest req;
+  req.spec = o.model;
+  req.pretrained = false;
+  req.seed = o.seed;
+  train::LoadedModel m = train::LoadModel(req);
+  m.net.set_normalization(train_set.mean, train_set.std);
+  CheckModelFitsData(m.net, train_set);
+  return m;
+}
+
+// An epoch's line of the checkpoint's history.
+nlohmann::json HistoryRow(const train::EpochReport& r) {
+  return {{"epoch", r.epoch},           {"train_loss", r.train_loss},
+          {"train_top1", r.train_top1}, {"val_top1", r.val.top1},
+          {"seconds", r.seconds},       {"images_per_second", r.images_per_second}};
+}
+
 void RunTrain(const TrainCliOptions& o) {
   // Before any data is read or any epoch is trained.
   util::CheckWritableDestination(o.out);
   const data::Dataset train_set = LoadDataset(o.data, /*train=*/true);
   const SplitData split = SplitTrainVal(train_set, o.data);
-
-  train::ModelRequest req;
-  req.spec = o.model;
-  req.pretrained = false;  // training starts from a fresh seeded initialisation
-  req.seed = o.seed;
-  train::LoadedModel m = train::LoadModel(req);
-  m.net.set_normalization(train_set.mean, train_set.std);
-  CheckModelFitsData(m.net, train_set);
+  train::LoadedModel m = FreshModel(o, train_set);
 
   train::Sgd sgd(m.net, {o.momentum, o.weight_decay, true});
   const nlohmann::json recipe = Recipe(o);
   nlohmann::json history = nlohmann::json::array();
   int64_t start_epoch = 0;
   if (o.resume && std::filesystem::exists(o.out)) {
-    const train::Checkpoint c = train::LoadCheckpoint(o.out);
-    const std::string where = o.out + ": meta";
-    const nlohmann::json old_recipe = c.meta.value("recipe", nlohmann::json::object());
-    if (!old_recipe.is_object()) {
-      throw util::InputError(
-          fmt::format("{}: recipe: expected an object, got {}", where, old_recipe.dump()));
-    }
-    for (const auto& [key, value] : recipe.items()) {
-      const nlohmann::json was = old_recipe.value(key, nlohmann::json());
-      if (was != value) {
-        throw util::InputError(fmt::format(
-            "{}: --resume: the checkpoint was trained with {} = {}, these flags give {}; rerun "
-            "with the same flags or choose another --out",
-            o.out, key, was.dump(), value.dump()));
-      }
-    }
-    m.net.LoadStateDict(c.model_state, o.out);
-    sgd.LoadState(c.optimizer_state, o.out);
-    start_epoch = util::JsonFieldOr<int64_t>(c.meta, "epoch", where, 0);
-    if (start_epoch < 0) {
-      throw util::InputError(
-          fmt::format("{}: epoch: expected at least 0, got {}", where, start_epoch));
-    }
-    history = c.meta.value("history", nlohmann::json::array());
-    if (!history.is_array()) {
-      throw util::InputError(
-          fmt::format("{}: history: expected an array, got {}", where, history.dump()));
-    }
+    const train::TrainingResumed r = train::ResumeTraining(o.out, recipe, m.net, sgd);
+    start_epoch = r.start_epoch;
+    history = r.history;
     fmt::print("resuming {} after epoch {}\n", o.out, start_epoch);
   } else if (!o.resume && std::filesystem::exists(o.out)) {
     throw util::InputError(fmt::format(
@@ -103,9 +91,10 @@ void RunTrain(const TrainCliOptions& o) {
   data::BatchLoader train_loader = MakeLoader(split.train, o.batch, /*shuffle=*/true, o.seed,
                                               {o.pad_crop, o.hflip});
   data::BatchLoader val_loader = MakeLoader(split.val, 512, false, o.seed, {});
-  fmt::print("training {} on {} ({} images, {} held out), {} epochs, {} threads\n", m.description,
-             train_set.name, split.train.size(), split.val.size(), o.epochs,
-             torch::get_num_threads());
+  const int threads = torch::get_num_threads();
+  fmt::print("training {} on {} ({} images, {} held out), {} epochs, {} thread{}\n", m.description,
+             train_set.name, split.train.size(), split.val.size(), o.epochs, threads,
+             threads == 1 ? "" : "s");
   std::fflush(stdout);
 
   auto save = [&](int64_t epoch, const nlohmann::json& extra) {
@@ -129,12 +118,7 @@ void RunTrain(const TrainCliOptions& o) {
   train::Train(m.net, sgd, train_loader, split.val.size() > 0 ? &val_loader : nullptr, to,
                start_epoch,
                [&](const train::EpochReport& r) {
-                 history.push_back({{"epoch", r.epoch},
-                                    {"train_loss", r.train_loss},
-                                    {"train_top1", r.train_top1},
-                                    {"val_top1", r.val.top1},
-                                    {"seconds", r.seconds},
-                                    {"images_per_second", r.images_per_second}});
+                 history.push_back(HistoryRow(r));
                  fmt::print("epoch {}/{}: train loss {:.4f}, train top-1 {:.2f}%, val top-1 {:.2f}%, "
                             "{:.0f} img/s\n",
                             r.epoch, o.epochs, r.train_loss, r.train_top1, r.val.top1,

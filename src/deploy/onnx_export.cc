@@ -234,10 +234,9 @@ void SetValueInfo(onnx::ValueInfoProto& v, const std::string& name, const std::v
   for (int64_t d : dims) shape->add_dim()->set_dim_value(d);
 }
 
-}  // namespace
-
-void ExportOnnx(const graph::Network& net, const std::vector<LayerCodes>& codes,
-                const std::filesystem::path& path, const OnnxExportOptions& options) {
+// Refuses what export cannot write: layer codes of another network, several inputs,
+// graphs of an opset whose operators changed meaning before the one written.
+void CheckExportable(const graph::Network& net, const std::vector<LayerCodes>& codes) {
   const auto& qlayers = net.quant_layers();
   if (!codes.empty() && codes.size() != qlayers.size()) {
     throw std::logic_error(fmt::format("ExportOnnx: {} layer codes for {} quantizable layers",
@@ -263,6 +262,13 @@ void ExportOnnx(const graph::Network& net, const std::vector<LayerCodes>& codes,
       }
     }
   }
+}
+
+// Every node of `net`, the quantizable layers' inputs and weights in quantized form
+// (with batch norm folded in where asked). Returns the weight initializers replaced.
+std::set<int> EmitNodes(const graph::Network& net, const std::vector<LayerCodes>& codes,
+                        const OnnxExportOptions& options, GraphWriter& w) {
+  const auto& qlayers = net.quant_layers();
   const auto& names = net.value_names();
   const auto& nodes = net.nodes();
   std::vector<std::vector<int>> readers(names.size());
@@ -275,22 +281,6 @@ void ExportOnnx(const graph::Network& net, const std::vector<LayerCodes>& codes,
   const std::set<int> graph_outputs(outputs.begin(), outputs.end());
   std::vector<int> layer_of(nodes.size(), -1);
   for (size_t i = 0; i < qlayers.size(); ++i) layer_of[static_cast<size_t>(qlayers[i].node)] = static_cast<int>(i);
-
-  onnx::ModelProto model;
-  model.set_ir_version(onnx::IR_VERSION_2020_5_8);  // IR 7, the version of opset 13
-  model.set_producer_name("haq");
-  model.set_producer_version(HAQ_VERSION);
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(std::max<int64_t>(kOpset, net.opset()));
-  for (const auto& [key, value] : options.metadata) {
-    auto* p = model.add_metadata_props();
-    p->set_key(key);
-    p->set_value(value);
-  }
-  onnx::GraphProto& g = *model.mutable_graph();
-  g.set_name(net.name());
-  GraphWriter w(g);
 
   std::set<int> folded_bn;
   std::set<int> replaced;  // weight initializers emitted in quantized form
@@ -326,7 +316,14 @@ void ExportOnnx(const graph::Network& net, const std::vector<LayerCodes>& codes,
         w.Node(n.op_type, n.name.empty() ? fmt::format("node{}", i) : n.name, in, out);
     for (const auto& [key, value] : n.attrs) SetAttribute(node, key, value);
   }
+  return replaced;
 
+}
+
+// The initializers some emitted node still reads, apart from the replaced weights.
+void EmitInitializers(const graph::Network& net, const std::set<int>& replaced,
+                      onnx::GraphProto& g, GraphWriter& w) {
+  const auto& names = net.value_names();
   // Initializers still read by some node.
   std::set<std::string> read;
   for (const auto& node : g.node()) {
@@ -340,8 +337,13 @@ void ExportOnnx(const graph::Network& net, const std::vector<LayerCodes>& codes,
                                                   : net.Initializer(id).scalar_type()));
     }
   }
-  // Shapes: the image input's, and the outputs' from a batch-1 forward pass, with
-  // the batch dimension symbolic.
+}
+
+// Shapes: the image input's, and the outputs' from a batch-1 forward pass, with
+// the batch dimension symbolic.
+void SetGraphShapes(const graph::Network& net, onnx::GraphProto& g) {
+  const auto& names = net.value_names();
+  const std::vector<int>& outputs = net.output_values();
   std::vector<int64_t> one = {1};
   one.insert(one.end(), net.input_spec().chw.begin(), net.input_spec().chw.end());
   std::vector<torch::Tensor> results;
@@ -356,6 +358,33 @@ void ExportOnnx(const graph::Network& net, const std::vector<LayerCodes>& codes,
     SetValueInfo(*g.add_output(), names[static_cast<size_t>(outputs[k])],
                  std::vector<int64_t>(sizes.begin() + (sizes.empty() ? 0 : 1), sizes.end()));
   }
+
+}
+
+}  // namespace
+
+void ExportOnnx(const graph::Network& net, const std::vector<LayerCodes>& codes,
+                const std::filesystem::path& path, const OnnxExportOptions& options) {
+  CheckExportable(net, codes);
+  onnx::ModelProto model;
+  model.set_ir_version(onnx::IR_VERSION_2020_5_8);  // IR 7, the version of opset 13
+  model.set_producer_name("haq");
+  model.set_producer_version(HAQ_VERSION);
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(std::max<int64_t>(kOpset, net.opset()));
+  for (const auto& [key, value] : options.metadata) {
+    auto* p = model.add_metadata_props();
+    p->set_key(key);
+    p->set_value(value);
+  }
+  onnx::GraphProto& g = *model.mutable_graph();
+  g.set_name(net.name());
+  GraphWriter w(g);
+
+  const std::set<int> replaced = EmitNodes(net, codes, options, w);
+  EmitInitializers(net, replaced, g, w);
+  SetGraphShapes(net, g);
 
   try {
     onnx::checker::check_model(model);

@@ -202,6 +202,15 @@ void Network::Finalize(const std::string& source) {
   if (inputs_.empty() || outputs_.empty()) {
     throw util::InputError(source + ": the graph has no input or no output");
   }
+  ResolveKernels(source);
+  FindQuantLayers(source);
+  // Shapes from a batch-1 forward pass at the declared input size (single-input
+  // graphs: the image classifiers this tool quantizes).
+  if (input_spec_.chw.empty() || inputs_.size() != 1) return;
+  InferLayerShapes(source);
+}
+
+void Network::ResolveKernels(const std::string& source) {
   // Kernels and def-before-use.
   std::vector<bool> defined(value_names_.size(), false);
   for (int v : inputs_) defined[static_cast<size_t>(v)] = true;
@@ -234,7 +243,9 @@ void Network::Finalize(const std::string& source) {
                                          value_names_[static_cast<size_t>(v)]));
     }
   }
+}
 
+void Network::FindQuantLayers(const std::string& source) {
   // Quantizable layers, in execution order.
   quant_layers_.clear();
   node_layer_.assign(nodes_.size(), -1);
@@ -256,10 +267,9 @@ void Network::Finalize(const std::string& source) {
   for (auto& q : quant_layers_) {
     if (!seen.insert(q.name).second) q.name = fmt::format("{}#{}", q.name, q.node);
   }
+}
 
-  // Shapes from a batch-1 forward pass at the declared input size (single-input
-  // graphs: the image classifiers this tool quantizes).
-  if (input_spec_.chw.empty() || inputs_.size() != 1) return;
+void Network::InferLayerShapes(const std::string& source) {
   // Resource guard: one image of at most 2^26 values (a 4096x4096 RGB image is 2^25.6).
   int64_t values = 1;
   for (int64_t d : input_spec_.chw) {

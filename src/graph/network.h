@@ -139,6 +139,12 @@ class Network {
   Network Clone() const;
 
  private:
+  // The steps of Finalize: kernels and def-before-use; the quantizable layers and
+  // their unique names; their shapes from a batch-1 forward pass.
+  void ResolveKernels(const std::string& source);
+  void FindQuantLayers(const std::string& source);
+  void InferLayerShapes(const std::string& source);
+
   friend class ExecContext;
   std::string name_;
   std::string source_;
