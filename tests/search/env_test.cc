@@ -5,6 +5,7 @@
 // brute force, and budget parsing with exact messages.
 #include "search/env.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <random>
