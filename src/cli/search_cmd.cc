@@ -39,7 +39,7 @@ void AddRunFlags(CLI::App& app, search::RunSettings& s) {
             // A flag that turns a default on (--budget-state) or off (--no-pin-first).
             app.add_flag((defaults.*member ? "!" : "") + p.flag, s.*member, p.help);
           } else {
-            CLI::Option* option = app.add_option(p.flag, s.*member, p.help);
+            CLI::Option* option = app.add_option(p.flag, s.*member, p.help)->capture_default_str();
             if constexpr (std::is_same_v<T, std::string>) {
               if (!p.allowed.empty()) option->check(CLI::IsMember(p.allowed));
             } else if constexpr (std::is_same_v<T, double>) {

@@ -221,9 +221,15 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
   cfg.out_dir = dir;
   cfg.resume = resume;
   cfg.settings = s.ToJson();
-  // The settings were checked against the run's (SettingsForResume); settings.json is
-  // rewritten only when this resume records a value it does not hold.
-  cfg.resume_settings = [&s](const json& saved) { return SettingsToRecord(saved, s); };
+  // A resume goes on with the run's own settings apart from those a resume may change
+  // (SettingsForResume gives such settings; anything else is refused here, naming the
+  // flag); settings.json is rewritten only when this resume records a value it lacks.
+  cfg.resume_settings = [&s, &dir](const json& saved) {
+    std::set<std::string> every_key;
+    for (const RunParam& p : RunParams()) every_key.insert(p.key);
+    SettingsForResume(dir, s, every_key);
+    return SettingsToRecord(saved, s);
+  };
   cfg.run_files = w.RunFiles();
   cfg.machine = MachineInfo::Current;
   cfg.progress = streams.progress;

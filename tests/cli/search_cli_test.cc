@@ -1,6 +1,7 @@
 // `haq search` end to end on the shipped model with a tiny budget of episodes: the
 // run directory's files, a best policy that `haq cost` and `haq eval` read and
 // whose cost equals the logged one, `--resume` extending a run, and bad flags.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>

@@ -106,6 +106,19 @@ TEST_F(RunTest, EveryFlagOnResumeEndsAsTheUninterruptedRunOrIsRefused) {
   }
 }
 
+// RunJob itself holds a resume to the run's settings, whoever calls it.
+TEST_F(RunTest, ALibraryResumeWithOtherSettingsIsRefusedBeforeAnyFileChanges) {
+  RunSettings s = Tiny();
+  s.finetune_lr = 0.002;
+  const fs::path dir = CopyOfBase("other");
+  const std::string before = test::ListDir(dir);
+  EXPECT_EQ(test::InputErrorOf([&] { RunJob(s, dir, true, Quiet()); }),
+            "--resume: " + (dir / "settings.json").string() +
+                ": the run was started with --finetune-lr 0.001, this command gives 0.002; drop "
+                "the flag or start a new run");
+  EXPECT_EQ(test::ListDir(dir), before);
+}
+
 // The final stage against its parts measured alone on the same wiring: the rows'
 // costs and test accuracies, the paired differences, the chosen candidate.
 TEST_F(RunTest, TheFinalStageAgreesWithItsPartsMeasuredAlone) {
