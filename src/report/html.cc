@@ -485,9 +485,9 @@ std::string Headline(const RunReportData& run) {
   row("Hardware", fmt::format("{} — {} ({}, {:g} MHz; costs at batch {})", Escape(run.spec.name),
                               Escape(run.spec.description), Escape(run.spec.kind),
                               run.spec.clock_hz / 1e6, run.layers.front().batch));
-  row("Budget", fmt::format("{} = {}", Escape(run.budget_text), Escape(CostText(run, env.budget()))));
-  row("Agent", Escape(run.agent));
-  row("Episodes", fmt::format("{} done / {} planned", run.episodes.size(), run.episodes_planned));
+  row("Budget", fmt::format("{} = {}", Escape(run.settings.budget), Escape(CostText(run, env.budget()))));
+  row("Agent", Escape(run.settings.agent));
+  row("Episodes", fmt::format("{} done / {} planned", run.episodes.size(), run.settings.total_episodes()));
   row("Best policy", fmt::format("episode {}: reward {:.3f}, reward-set accuracy {:.2f}%, cost {}",
                                  b.episode + 1, b.reward, b.accuracy, Escape(CostText(run, b.cost))));
   row("Run directory", Escape(run.dir.string()));
@@ -568,7 +568,7 @@ std::string Document(const std::string& title, const std::string& body) {
 }
 
 std::string RunTitle(const RunReportData& run) {
-  return fmt::format("{} on {}, {}", run.model, run.spec.name, run.budget_text);
+  return fmt::format("{} on {}, {}", run.model, run.spec.name, run.settings.budget);
 }
 
 }  // namespace
@@ -630,8 +630,8 @@ std::string CompareHeadlines(const std::vector<RunReportData>& runs) {
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td>"
         "<td class=\"num\">{}</td><td class=\"num\">{:.3f}</td><td class=\"num\">{:.2f}%</td>"
         "<td class=\"num\">{}</td></tr>\n",
-        i + 1, Escape(r.dir.string()), Escape(r.spec.name), Escape(r.budget_text), Escape(r.agent),
-        r.episodes.size(), r.episodes_planned, Escape(r.Status()), b.episode + 1, b.reward,
+        i + 1, Escape(r.dir.string()), Escape(r.spec.name), Escape(r.settings.budget), Escape(r.settings.agent),
+        r.episodes.size(), r.settings.total_episodes(), Escape(r.Status()), b.episode + 1, b.reward,
         b.accuracy, Escape(CostText(r, b.cost)));
   }
   return out + "</table>\n";

@@ -100,9 +100,6 @@ void LoadSettings(const fs::path& dir, RunReportData& run, search::EnvOptions& o
   const fs::path path = dir / "settings.json";
   run.settings = search::RunSettings::FromJson(util::ReadJsonFile(path), path.string());
   const search::RunSettings& s = run.settings;
-  run.agent = s.agent;
-  run.budget_text = s.budget;
-  run.episodes_planned = s.total_episodes();
   options.b_min = s.b_min;
   options.b_max = s.b_max;
   options.pin_first = s.pin_first;
@@ -170,7 +167,7 @@ void ComputeCosts(RunReportData& run, const search::EnvOptions& options) {
   const auto model = hw::MakeCostModel(run.spec);
   const hw::CostTable table = hw::BuildCostTable(*model, run.layers, run.model);
   run.env = std::make_shared<const search::QuantEnv>(
-      run.layers, table, search::ParseBudget(run.budget_text), options);
+      run.layers, table, search::ParseBudget(run.settings.budget), options);
   const hw::Policy& best = run.best_episode().policy;
   run.layer_costs.clear();
   for (size_t l = 0; l < run.layers.size(); ++l) {
@@ -251,8 +248,8 @@ std::string TerminalSummary(const RunReportData& run, const fs::path& written) {
   const Episode& b = run.best_episode();
   const std::string unit = search::MetricUnit(run.env->budget_spec().metric);
   std::string out = fmt::format("run {}: {} on {}, budget {}, agent {}, {}/{} episodes, {}\n",
-                                run.dir.string(), run.model, run.spec.name, run.budget_text,
-                                run.agent, run.episodes.size(), run.episodes_planned, run.Status());
+                                run.dir.string(), run.model, run.spec.name, run.settings.budget,
+                                run.settings.agent, run.episodes.size(), run.settings.total_episodes(), run.Status());
   out += fmt::format(
       "best: episode {}, reward {:.3f}, accuracy {:.2f}%, cost {:.4g} {} ({:.3f}x of uniform 8-bit)\n",
       b.episode + 1, b.reward, b.accuracy, run.env->InUnit(b.cost), unit, b.cost_ratio);
@@ -302,7 +299,7 @@ std::string CompareSummary(const std::vector<RunReportData>& runs, const fs::pat
     const Episode& b = r.best_episode();
     out += fmt::format("{}: {} on {}, budget {}, best episode {} of {}: accuracy {:.2f}%, {:.3f}x "
                        "of uniform 8-bit, {}\n",
-                       r.dir.string(), r.model, r.spec.name, r.budget_text, b.episode + 1,
+                       r.dir.string(), r.model, r.spec.name, r.settings.budget, b.episode + 1,
                        r.episodes.size(), b.accuracy, b.cost_ratio, r.Status());
   }
   out += fmt::format("wrote {}\n", written.string());

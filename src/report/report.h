@@ -85,9 +85,6 @@ struct RunReportData {
   std::string model;        ///< network.json's model
   std::vector<hw::LayerShape> layers;
   hw::HardwareSpec spec;
-  std::string agent;
-  std::string budget_text;
-  int64_t episodes_planned = 0;
   std::vector<Episode> episodes;  ///< committed, in order
   /// Index into episodes: the best by reward, or summary.json's final_episode.
   size_t best = 0;
