@@ -12,6 +12,8 @@ packages=(
   # core libraries
   libtorch-dev libopenblas-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+  # the exact integer-program solver of --agent ilp
+  libglpk-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # data: the embedded default data set and ONNX's conformance tests

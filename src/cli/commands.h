@@ -15,6 +15,7 @@ Action RegisterTrain(CLI::App& app);
 Action RegisterEval(CLI::App& app);
 Action RegisterQuantize(CLI::App& app);
 Action RegisterSearch(CLI::App& app);
+Action RegisterSensitivity(CLI::App& app);
 Action RegisterReport(CLI::App& app);
 Action RegisterExport(CLI::App& app);
 

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
       haq::cli::RegisterQuantize);
   add("search", "HAQ search: per-layer bits under a latency, energy or size budget (resumable)",
       haq::cli::RegisterSearch);
+  add("sensitivity", "Per-layer Hessian-trace sensitivity (what --agent ilp minimises), as JSON",
+      haq::cli::RegisterSensitivity);
   add("report", "HTML report of a search run (or --compare several runs)", haq::cli::RegisterReport);
   add("export", "Export a quantized model: ONNX (QDQ, opset 13) or bit-packed weights",
       haq::cli::RegisterExport);

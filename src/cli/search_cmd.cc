@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <memory>
 #include <set>
-#include <type_traits>
 
 #include "cli/commands.h"
+#include "cli/run_flags.h"
 #include "hw/cost_table.h"
 #include "report/layer_table.h"
 #include "search/run.h"
@@ -27,35 +27,6 @@ struct SearchCliOptions {
   std::string out;
   std::string resume;
 };
-
-// One flag per run parameter, with the parameter's check.
-void AddRunFlags(CLI::App& app, search::RunSettings& s) {
-  const search::RunSettings defaults;
-  for (const search::RunParam& p : search::RunParams()) {
-    std::visit(
-        [&](auto member) {
-          using T = std::remove_cvref_t<decltype(s.*member)>;
-          if constexpr (std::is_same_v<T, bool>) {
-            // A flag that turns a default on (--budget-state) or off (--no-pin-first).
-            app.add_flag((defaults.*member ? "!" : "") + p.flag, s.*member, p.help);
-          } else {
-            CLI::Option* option = app.add_option(p.flag, s.*member, p.help)->capture_default_str();
-            if constexpr (std::is_same_v<T, std::string>) {
-              if (!p.allowed.empty()) option->check(CLI::IsMember(p.allowed));
-            } else if constexpr (std::is_same_v<T, double>) {
-              if (p.min > 0 && p.min < 1e-20) {  // any positive number (learning rates)
-                option->check(CLI::PositiveNumber);
-              } else {
-                option->check(CLI::Range(p.min, p.max));
-              }
-            } else if constexpr (!std::is_unsigned_v<T>) {
-              option->check(CLI::Range(static_cast<T>(p.min), static_cast<T>(p.max)));
-            }
-          }
-        },
-        p.member);
-  }
-}
 
 double Minutes(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 60.0;

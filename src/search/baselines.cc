@@ -13,6 +13,7 @@ namespace haq::search {
 namespace {
 constexpr const char* kUniformHeader = "haq-uniform-agent-1";
 constexpr const char* kRandomHeader = "haq-random-agent-1";
+constexpr const char* kPlannedHeader = "haq-planned-agent-1";
 
 // The file's text after its first line, which must be `header`.
 std::string Body(const std::string& path, const char* header) {
@@ -58,6 +59,46 @@ void RandomAgent::Load(const std::string& path) {
     throw util::InputError(fmt::format("{}: expected a random generator state, got malformed text", path));
   }
   rng_ = rng;
+}
+
+PlannedAgent::PlannedAgent(std::string name, std::vector<std::vector<double>> plan)
+    : name_(std::move(name)), plan_(std::move(plan)) {
+  if (plan_.empty()) throw util::InputError(fmt::format("{}: expected at least one planned policy", name_));
+}
+
+void PlannedAgent::BeginEpisode(int64_t episode) {
+  current_ = static_cast<size_t>(episode) % plan_.size();
+  step_ = 0;
+}
+
+double PlannedAgent::Act(const std::vector<float>&) {
+  const std::vector<double>& actions = plan_[current_];
+  if (step_ >= actions.size()) {
+    throw util::InputError(fmt::format("{}: planned policy {} has {} steps, asked for step {}",
+                                       name_, current_, actions.size(), step_ + 1));
+  }
+  return actions[step_++];
+}
+
+std::string PlannedAgent::Text() const {
+  std::string text = fmt::format("{}\n{}\n", kPlannedHeader, plan_.size());
+  for (const auto& actions : plan_) {
+    for (double a : actions) text += fmt::format("{:.17g} ", a);
+    text += "\n";
+  }
+  return text;
+}
+
+void PlannedAgent::Save(const std::string& path) const { util::WriteFileAtomic(path, Text()); }
+
+void PlannedAgent::Load(const std::string& path) {
+  Body(path, kPlannedHeader);  // the header check
+  if (util::ReadFile(path) != Text()) {
+    throw util::InputError(fmt::format(
+        "{}: the run's planned policies differ from the ones planned now (another sensitivity "
+        "table or solver?); start a new run",
+        path));
+  }
 }
 
 }  // namespace haq::search

@@ -1,7 +1,9 @@
 #pragma once
 /// Baseline strategies behind the same ask/tell interface as DDPG and the same
-/// budget wall: uniform bits and random search.
+/// budget wall: uniform bits and random search; and the agent that plays a planned
+/// list of policies (the ILP's candidates) through the same loop.
 #include <random>
+#include <vector>
 
 #include "search/agent.h"
 
@@ -42,6 +44,27 @@ class RandomAgent : public Agent {
 
  private:
   std::mt19937_64 rng_;
+};
+
+/// Plays planned policies: episode e takes the actions of plan[e mod N] (one action
+/// per step, e.g. QuantEnv::BitsToAction of each step's bits), whatever the state.
+/// Its save records the plan so a resume with another plan is refused.
+class PlannedAgent : public Agent {
+ public:
+  PlannedAgent(std::string name, std::vector<std::vector<double>> plan);
+  std::string name() const override { return name_; }
+  void BeginEpisode(int64_t episode) override;
+  double Act(const std::vector<float>&) override;
+  void EndEpisode(const Episode&) override {}
+  void Save(const std::string& path) const override;
+  void Load(const std::string& path) override;
+
+ private:
+  std::string Text() const;
+  std::string name_;
+  std::vector<std::vector<double>> plan_;
+  size_t current_ = 0;
+  size_t step_ = 0;
 };
 
 }  // namespace haq::search

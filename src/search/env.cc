@@ -239,6 +239,28 @@ double QuantEnv::LayerCost(size_t layer, int w_bits, int a_bits) const {
   return costs_[layer * 64 + static_cast<size_t>((w_bits - 1) * 8 + (a - 1))];
 }
 
+std::vector<hw::LayerBits> QuantEnv::LayerChoices(size_t layer) const {
+  if (layer >= layers_.size()) {
+    throw util::InputError(fmt::format("layer {}: expected 0..{}", layer, layers_.size() - 1));
+  }
+  // The pins are PolicyFromStepBits's: one step vector per choice, pins applied.
+  std::vector<hw::LayerBits> out;
+  const int64_t steps = options_.weights_only ? 1 : 2;
+  for (int w = options_.b_min; w <= options_.b_max; ++w) {
+    for (int a = options_.b_min; a <= (steps == 1 ? options_.b_min : options_.b_max); ++a) {
+      std::vector<int> bits(static_cast<size_t>(num_steps()), options_.b_min);
+      bits[layer * steps] = w;
+      if (steps == 2) bits[layer * 2 + 1] = a;
+      const hw::LayerBits b = PolicyFromStepBits(bits).layers[layer];
+      const bool seen = std::any_of(out.begin(), out.end(), [&](const hw::LayerBits& o) {
+        return o.w_bits == b.w_bits && o.a_bits == b.a_bits;
+      });
+      if (!seen) out.push_back(b);
+    }
+  }
+  return out;
+}
+
 double QuantEnv::Cost(const hw::Policy& policy) const {
   double total = 0.0;
   for (size_t l = 0; l < layers_.size(); ++l) {

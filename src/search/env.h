@@ -102,6 +102,13 @@ class QuantEnv {
 
   /// Cost of `policy` in base units (seconds, picojoules, bits).
   double Cost(const hw::Policy& policy) const;
+  /// Cost of layer `layer` at (w_bits, a_bits) in base units; a_bits 0 (input left
+  /// unquantized) is charged as 8 bits, as the cost models read it.
+  double LayerCost(size_t layer, int w_bits, int a_bits) const;
+  /// The (w_bits, a_bits) a policy may give layer `layer`: every pair in
+  /// [b_min, b_max] (a_bits 0 for weights-only searches), or the pinned values alone
+  /// for a pinned layer; named after the layer.
+  std::vector<hw::LayerBits> LayerChoices(size_t layer) const;
   double budget() const { return budget_abs_; }
   double uniform8_cost() const { return uniform8_cost_; }
   const Budget& budget_spec() const { return budget_; }
@@ -118,7 +125,6 @@ class QuantEnv {
   double InUnit(double cost) const;
 
  private:
-  double LayerCost(size_t layer, int w_bits, int a_bits) const;
 
   std::vector<hw::LayerShape> layers_;
   Budget budget_;

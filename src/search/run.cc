@@ -4,11 +4,15 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 
 #include "hw/cost_model.h"
 #include "search/baselines.h"
 #include "search/ddpg.h"
 #include "search/final_stage.h"
+#include "search/ilp.h"
+#include "quant/hessian.h"
 #include "search/machine.h"
 #include "search/restarts.h"
 #include "search/run_impl.h"
@@ -154,6 +158,69 @@ std::vector<std::pair<std::string, std::string>> RunWiring::RunFiles() const {
           {"hardware.yaml", hw::HardwareYaml(impl_->settings.hardware)}};
 }
 
+json RunWiring::SensitivityKey() const {
+  const RunSettings& s = impl_->settings;
+  return {{"model", s.model},
+          {"network", network_name()},
+          {"dataset", s.dataset},
+          {"data_dir", s.data_dir},
+          {"validation", s.validation},
+          {"subset", s.subset},
+          {"split_seed", s.split_seed},
+          {"tune_images", s.tune_images},
+          {"calib_batches", s.calib_batches},
+          {"quantizer", s.kmeans() ? "kmeans" : "linear"},
+          {"seed", s.seed},
+          {"curvature", s.curvature},
+          {"hessian_images", s.hessian_images},
+          {"hessian_probes", s.hessian_probes},
+          {"hessian_tol", s.hessian_tol}};
+}
+
+quant::SensitivityTable RunWiring::Sensitivity(const fs::path& cache, std::FILE* progress) {
+  std::vector<std::string> names;
+  for (const hw::LayerShape& l : impl_->layers) names.push_back(l.name);
+  if (!cache.empty() && fs::exists(cache)) return quant::ReadSensitivity(cache, SensitivityKey(), names);
+  const RunSettings& s = impl_->settings;
+  if (s.hessian_images > impl_->tune.size()) {
+    throw util::InputError(fmt::format("--hessian-images: expected at most the {} tune images, got {}",
+                                       impl_->tune.size(), s.hessian_images));
+  }
+  quant::SensitivityOptions o;
+  o.hutchinson.curvature = quant::ParseCurvature(s.curvature, "--curvature");
+  o.hutchinson.tolerance = s.hessian_tol;
+  o.hutchinson.max_probes = s.hessian_probes;
+  o.hutchinson.seed = s.seed;
+  o.batch = kFinetuneBatch;
+  return quant::ComputeSensitivity(*impl_->context, First(impl_->tune, s.hessian_images), o,
+                                   SensitivityKey(), progress);
+}
+
+std::unique_ptr<Agent> MakeIlpAgent(const quant::SensitivityTable& table, const QuantEnv& env,
+                                    const RunSettings& s, std::FILE* progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<IlpPolicy> plan =
+      PlanIlp(table, {&env}, static_cast<int>(std::min<int64_t>(s.episodes, 1 << 20)), s.ilp_time_limit);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print(progress,
+             "ilp: sensitivity from {} Hutchinson probes{}; {} candidate policies in {:.3f} s "
+             "(objective {:.4g} .. {:.4g})\n",
+             table.probes, table.converged ? "" : " (cap reached before the tolerance)", plan.size(),
+             seconds, plan.front().sensitivity, plan.back().sensitivity);
+  std::vector<std::vector<double>> actions;
+  for (const IlpPolicy& p : plan) {
+    std::vector<double> a;
+    for (int bits : env.StepBits(p.policy)) a.push_back(env.BitsToAction(bits));
+    actions.push_back(std::move(a));
+  }
+  return std::make_unique<PlannedAgent>("ilp", std::move(actions));
+}
+
+quant::SensitivityTable ComputeRunSensitivity(const RunSettings& settings, std::FILE* progress) {
+  RunWiring w(settings);
+  return w.Sensitivity({}, progress);
+}
+
 RunSettings ReadRunSettings(const fs::path& dir) {
   const fs::path path = dir / "settings.json";
   if (!fs::exists(path)) {
@@ -193,7 +260,15 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
   RunWiring w(s);
   const QuantEnv& env = w.env();
   const double fp = w.FullPrecisionAccuracy();
-  std::unique_ptr<Agent> agent = w.MakeRunAgent(streams.progress);
+  std::optional<quant::SensitivityTable> sensitivity;
+  std::unique_ptr<Agent> agent;
+  if (s.agent == "ilp") {
+    // A resumed run reads the table it computed; a new one computes it.
+    sensitivity = w.Sensitivity(resume ? dir / kSensitivityFile : fs::path(), streams.notes);
+    agent = MakeIlpAgent(*sensitivity, env, s, streams.progress);
+  } else {
+    agent = w.MakeRunAgent(streams.progress);
+  }
 
   const std::string unit = MetricUnit(env.budget_spec().metric);
   fmt::print(streams.progress,
@@ -231,6 +306,9 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
     return SettingsToRecord(saved, s);
   };
   cfg.run_files = w.RunFiles();
+  if (sensitivity) {
+    cfg.run_files.emplace_back(kSensitivityFile, sensitivity->ToJson().dump(2) + "\n");
+  }
   cfg.machine = MachineInfo::Current;
   cfg.progress = streams.progress;
   cfg.after_episode = streams.after_episode;

@@ -17,6 +17,7 @@
 #include "hw/cost_table.h"
 #include "hw/layer_shape.h"
 #include "hw/spec.h"
+#include "quant/sensitivity.h"
 #include "search/agent.h"
 #include "search/env.h"
 #include "search/run_settings.h"
@@ -68,12 +69,33 @@ class RunWiring {
   /// The files a run directory keeps beside the log: network.json, hardware.yaml.
   std::vector<std::pair<std::string, std::string>> RunFiles() const;
 
+  /// What a sensitivity table of this run must have been computed for: the model,
+  /// the data split, the seed (calibration sample) and the Hessian settings.
+  nlohmann::json SensitivityKey() const;
+  /// The run's sensitivity table: read from `cache` when it exists (and was computed
+  /// for SensitivityKey(), else util::InputError naming the field), else computed on
+  /// the first --hessian-images tune images (`progress` gets the probes).
+  quant::SensitivityTable Sensitivity(const std::filesystem::path& cache, std::FILE* progress);
+
   struct Impl;
   Impl& impl() { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+/// The run directory's copy of the ILP's sensitivity table.
+inline constexpr const char* kSensitivityFile = "sensitivity.json";
+
+/// The ILP agent for `env`: the --episodes best policies of the integer program over
+/// `table` (fewer if fewer exist), played one per episode. `progress` gets a line
+/// with the solver's time and the candidates' objective.
+std::unique_ptr<Agent> MakeIlpAgent(const quant::SensitivityTable& table, const QuantEnv& env,
+                                    const RunSettings& s, std::FILE* progress);
+
+/// `haq sensitivity`: the table a run with `settings` computes (model, data, split,
+/// calibration and Hessian settings from them).
+quant::SensitivityTable ComputeRunSensitivity(const RunSettings& settings, std::FILE* progress);
 
 /// Where a run's output goes.
 struct RunStreams {

@@ -31,8 +31,10 @@ std::vector<RunParam> MakeTable() {
        "METRIC=AMOUNT: latency=0.6 (fraction of uniform 8-bit), latency=2.5ms, latency=4bit, "
        "energy=0.5, energy=3mJ, size=0.25, size=0.1MB",
        &S::budget},
-      {"agent", "--agent", "ddpg (HAQ), random search, or uniform (largest width that fits)",
-       &S::agent, 0, 0, {"ddpg", "random", "uniform"}},
+      {"agent", "--agent",
+       "ddpg (HAQ), ilp (Hessian-trace sensitivity, exact integer program; --episodes = its "
+       "candidates), random search, or uniform (largest width that fits)",
+       &S::agent, 0, 0, {"ddpg", "random", "uniform", "ilp"}},
       {"quantizer", "--quantizer", "auto (k-means for size budgets, else linear), linear or kmeans",
        &S::quantizer, 0, 0, {"auto", "linear", "kmeans"}},
       {"episodes", "--episodes",
@@ -105,6 +107,25 @@ std::vector<RunParam> MakeTable() {
   };
   RunParam& subset = t.back();
   subset.unrecorded_before = true;
+  const std::vector<RunParam> ilp = {
+      {"curvature", "--curvature",
+       "ILP: gauss-newton (default; equals the Hessian's per-layer blocks for piecewise-linear "
+       "nets, lower variance) or hessian (Hutchinson on the Hessian itself)",
+       &S::curvature, 0, 0, {"gauss-newton", "hessian"}, fixed, true},
+      {"hessian_images", "--hessian-images",
+       "ILP: training images (the first tune images) the Hessian traces are estimated on",
+       &S::hessian_images, 1, kImages, {}, fixed, true},
+      {"hessian_probes", "--hessian-probes", "ILP: at most this many Hutchinson probes",
+       &S::hessian_probes, 4, 100000, {}, fixed, true},
+      {"hessian_tol", "--hessian-tol",
+       "ILP: stop probing once every layer's trace has a standard error of at most this "
+       "fraction of it",
+       &S::hessian_tol, kPositive, 1.0, {}, fixed, true},
+      {"ilp_time_limit", "--ilp-time-limit",
+       "ILP: seconds the solver may take per candidate before the run stops with an error",
+       &S::ilp_time_limit, 0.001, 86400.0, {}, fixed, true},
+  };
+  t.insert(t.end(), ilp.begin(), ilp.end());
   return t;
 }
 
@@ -257,10 +278,11 @@ void RunSettings::Validate(const std::string& where) const {
                                              "b_max, got {} and {}",
                                              where, b_min, b_max));
   }
-  if (restarts > 1 && agent == "uniform") {
+  if (restarts > 1 && (agent == "uniform" || agent == "ilp")) {
     throw util::InputError(fmt::format(
-        "{}--restarts {}: the uniform agent has a single policy; expected --restarts 1",
-        where.empty() ? "" : where + ": ", restarts));
+        "{}--restarts {}: the {} agent has {}; expected --restarts 1",
+        where.empty() ? "" : where + ": ", restarts, agent,
+        agent == "uniform" ? "a single policy" : "candidates that do not depend on the seed"));
   }
 }
 

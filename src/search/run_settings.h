@@ -54,6 +54,12 @@ struct RunSettings {
   int64_t validation = 5000;  ///< training images held out (the reward images come from them)
   int64_t subset = 0;         ///< > 0: only this many of the remaining training images
   uint64_t split_seed = 0;
+  // The ILP strategy's sensitivity pass and solver.
+  std::string curvature = "gauss-newton";
+  int64_t hessian_images = 256;
+  int64_t hessian_probes = 100;
+  double hessian_tol = 0.1;
+  double ilp_time_limit = 60.0;
 
   /// k-means weights (and no activation quantization): quantizer "kmeans", or
   /// "auto" with a size budget.

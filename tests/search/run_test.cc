@@ -3,6 +3,8 @@
 // flag of the run settings table.
 #include "search/run.h"
 
+#include "search/ilp.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -174,6 +176,55 @@ TEST_F(RunTest, TheFinalStageAgreesWithItsPartsMeasuredAlone) {
   EXPECT_EQ(util::ReadFile(dir / "final_policy.json"),
             hw::PolicyToJson(out.search.log[static_cast<size_t>(top[chosen])].policy, s.model,
                              s.hardware));
+}
+
+// --agent ilp through the same loop: the episodes are the solver's candidates in
+// order (each within the budget, so the wall never acts), the sensitivity table is
+// kept in the run directory, an interrupted run resumes to the uninterrupted one, and
+// a table computed for another split is refused, naming the field.
+TEST_F(RunTest, AnIlpRunPlaysTheSolversCandidatesAndResumesToTheUninterruptedRun) {
+  RunSettings s = Tiny();
+  s.agent = "ilp";
+  s.episodes = 3;
+  s.hessian_images = 64;
+  s.hessian_probes = 6;
+  const fs::path cut = dir_->path() / "ilp_cut";
+  Interrupted(s, cut, 1);
+  RunJob(s, cut, true, Quiet());
+  const fs::path whole = dir_->path() / "ilp_whole";
+  const RunOutcome out = RunJob(s, whole, false, Quiet());
+  EXPECT_EQ(test::SearchRunOutcome(cut), test::SearchRunOutcome(whole));
+  // The same table (its wall time apart), computed once in the interrupted run.
+  auto table_of = [](const fs::path& dir) {
+    json j = json::parse(util::ReadFile(dir / kSensitivityFile));
+    j.erase("seconds");
+    return j;
+  };
+  EXPECT_TRUE(table_of(cut) == table_of(whole));
+
+  RunWiring w(s);
+  std::vector<std::string> names;
+  for (const hw::LayerShape& l : w.layers()) names.push_back(l.name);
+  const quant::SensitivityTable t = quant::ReadSensitivity(whole / kSensitivityFile, w.SensitivityKey(), names);
+  EXPECT_EQ(t.probes, 6);
+  const std::vector<IlpPolicy> plan = PlanIlp(t, {&w.env()}, 3, 60.0);
+  ASSERT_EQ(out.search.log.size(), 3u);
+  for (size_t e = 0; e < 3; ++e) {
+    EXPECT_EQ(hw::PolicyToJson(out.search.log[e].policy, "", ""), hw::PolicyToJson(plan[e].policy, "", ""));
+    EXPECT_FALSE(out.search.log[e].walled);
+    EXPECT_LE(out.search.log[e].cost, w.env().budget());
+  }
+
+  // The same directory's table, as if computed for another split.
+  json other = json::parse(util::ReadFile(cut / kSensitivityFile));
+  other["computed_for"]["split_seed"] = 7;
+  util::WriteFileAtomic(cut / kSensitivityFile, other.dump());
+  RunSettings more = s;
+  more.episodes = 4;
+  EXPECT_EQ(test::InputErrorOf([&] { RunJob(more, cut, true, Quiet()); }),
+            (cut / kSensitivityFile).string() +
+                ": computed_for.split_seed: the table was computed for 7, this run has 0; delete "
+                "the file to compute it afresh");
 }
 
 }  // namespace
