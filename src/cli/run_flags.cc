@@ -18,6 +18,9 @@ void AddRunFlags(CLI::App& app, search::RunSettings& s, const std::set<std::stri
             CLI::Option* option = app.add_option(p.flag, s.*member, p.help)->capture_default_str();
             if constexpr (std::is_same_v<T, std::string>) {
               if (!p.allowed.empty()) option->check(CLI::IsMember(p.allowed));
+              if (p.repeatable) {
+                option->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::Join);
+              }
             } else if constexpr (std::is_same_v<T, double>) {
               if (p.min > 0 && p.min < 1e-20) {  // any positive number (learning rates)
                 option->check(CLI::PositiveNumber);

@@ -132,6 +132,9 @@ Action RegisterSearch(CLI::App& app) {
       "  haq search --budget latency=3bit --budget-state --restarts 3 --episodes 150 --out runs/r3\n"
       "  haq search --hw bitfusion --budget energy=0.5 --agent random --episodes 100 --out runs/rnd\n"
       "  haq search --budget size=0.25 --out runs/size   # k-means, weights only\n"
+      "  haq search --budget latency=4bit --agent ilp --episodes 16 --final-candidates 4 --out runs/ilp\n"
+      "  haq search --budget latency=0.4 --budget energy=3bit@bitfusion --agent ilp --out runs/two\n"
+      "  haq search --budget latency=3bit --agent greedy --out runs/greedy\n"
       "On --resume, --episodes, --restarts, --final-candidates, --final-seeds and --test-images may\n"
       "change (and are recorded); any other flag must repeat the run's value or is refused.");
   CLI::App* self = &app;

@@ -57,6 +57,9 @@ struct SensitivityTable {
 SensitivityTable ReadSensitivity(const std::filesystem::path& path, const nlohmann::json& expected,
                                  const std::vector<std::string>& layer_names);
 
+/// The run directory's copy of the ILP's sensitivity table.
+inline constexpr const char* kSensitivityFile = "sensitivity.json";
+
 /// Writes `table` to `path` atomically.
 void WriteSensitivity(const std::filesystem::path& path, const SensitivityTable& table);
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -67,6 +68,8 @@ svg.chart .zero-line { stroke: #34404f; stroke-width: 1.2; }
 svg.chart rect.act { fill-opacity: 0.55; }
 svg.chart rect.fp { fill: url(#fp-hatch); fill-opacity: 1; stroke: #8592a3; stroke-width: 0.6; }
 .sw.fp { background: repeating-linear-gradient(45deg, #b8c1cc 0 2px, #fff 2px 5px); border: 1px solid #8592a3; }
+.s-w, .sw.s-w { fill: #2d6fb7; background: #2d6fb7; }
+.s-a, .sw.s-a { fill: #e07b1f; background: #e07b1f; }
 .b-compute, .sw.b-compute { fill: #2d6fb7; background: #2d6fb7; }
 .b-memory, .sw.b-memory { fill: #d1495b; background: #d1495b; }
 svg.chart circle.point { fill: #2d6fb7; fill-opacity: 0.8; }
@@ -276,6 +279,129 @@ std::string LayerCostSection(const RunReportData& run) {
                        Escape(run.spec.name));
   }
   return out;
+}
+
+// The per-layer sensitivity the planned strategies measured: the ILP's curvature
+// traces per value (log scale) or the greedy probes' top-1 lost at b_min.
+struct SensitivitySeries {
+  std::string heading, note, axis_label;
+  bool log = false;
+  std::vector<std::optional<double>> value[2];  // [weight, input] per layer
+  std::vector<std::string> text[2];             // what each bar says on hover
+};
+
+std::optional<SensitivitySeries> SensitivityOf(const RunReportData& run) {
+  SensitivitySeries s;
+  const size_t n = run.layers.size();
+  for (auto& v : s.value) v.assign(n, std::nullopt);
+  for (auto& t : s.text) t.assign(n, "");
+  if (run.sensitivity) {
+    const quant::SensitivityTable& t = *run.sensitivity;
+    s.log = true;
+    s.heading = "Per-layer sensitivity (Hessian traces)";
+    s.axis_label = "log10 of trace per value";
+    int hidden = 0;
+    for (size_t l = 0; l < n; ++l) {
+      const quant::LayerSensitivity& ls = t.layers[l];
+      const double per[2] = {ls.weights > 0 ? ls.weight_trace / ls.weights : 0.0,
+                             ls.inputs > 0 ? ls.input_trace / ls.inputs : 0.0};
+      const double se[2] = {ls.weights > 0 ? ls.weight_trace_se / ls.weights : 0.0,
+                            ls.inputs > 0 ? ls.input_trace_se / ls.inputs : 0.0};
+      for (int k = 0; k < 2; ++k) {
+        if ((k == 0 ? ls.weights : ls.inputs) == 0) continue;
+        s.text[k][l] = fmt::format("{}: tr(H)/n = {:.3g} ± {:.2g}", k == 0 ? "weight" : "input",
+                                   per[k], se[k]);
+        if (per[k] > 0) {
+          s.value[k][l] = per[k];
+        } else {
+          ++hidden;
+        }
+      }
+    }
+    s.note = fmt::format(
+        "The curvature trace per value of each layer's weight and input (Hutchinson, {} probes{}), "
+        "the weight the integer program gives each tensor's quantization error.{}",
+        t.probes, t.converged ? "" : ", stopped at the cap before the tolerance",
+        hidden > 0 ? fmt::format(" {} estimates at or below zero (noise) are not drawn.", hidden)
+                   : std::string());
+  } else if (!run.probes.empty()) {
+    const int b = run.settings.b_min;
+    const double reference = run.probes.front().accuracy;
+    s.heading = fmt::format("Per-layer sensitivity (greedy probes at {} bits)", b);
+    s.axis_label = "top-1 lost (points)";
+    for (const search::Probe& p : run.probes) {
+      if (p.layer < 0 || p.bits != b) continue;
+      const int k = p.weight ? 0 : 1;
+      s.value[k][p.layer] = reference - p.accuracy;
+      s.text[k][p.layer] = fmt::format("{} at {} bits: top-1 {:.2f}%, {:+.2f} points", p.weight ? "weight" : "input",
+                                       b, p.accuracy, p.accuracy - reference);
+    }
+    const size_t planned = search::GreedyProbes(*run.env).size();
+    s.note = fmt::format(
+        "Top-1 on the reward images lost when only this tensor is at {} bits and every other at "
+        "{} (reference {:.2f}%): the drops the greedy walk lowers layers by{}.",
+        b, run.settings.b_max, reference,
+        run.probes.size() < planned
+            ? fmt::format("; {} of {} probes done", run.probes.size(), planned)
+            : std::string());
+  } else {
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::string SensitivityChart(const RunReportData& run, const SensitivitySeries& s) {
+  Bands b;
+  b.frame = {80, 20, kWidth - 100, 220};
+  b.count = run.layers.size();
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& series : s.value) {
+    for (const auto& v : series) {
+      if (!v) continue;
+      const double x = s.log ? std::log10(*v) : *v;
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+  }
+  if (!(lo <= hi)) lo = hi = 0.0;
+  if (!s.log) {
+    lo = std::min(lo, 0.0);
+    hi = std::max(hi, 0.0);
+  }
+  const Ticks t = NiceTicks(s.log ? std::floor(lo) : lo, s.log ? std::ceil(hi) : hi, 5);
+  const Scale y = svg::YScale(b.frame, t);
+  const double base = y(s.log ? t.lo : 0.0);
+  std::string out = svg::Open("sensitivity-chart", kWidth, b.frame.bottom() + 62, s.heading);
+  out += svg::YAxis(b.frame, y, t, s.axis_label);
+  const double w = b.bar_width() / 2;
+  for (size_t i = 0; i < b.count; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      if (!s.value[k][i]) continue;
+      const double v = *s.value[k][i];
+      const double top = y(s.log ? std::log10(v) : v);
+      // At least 1 px, so an exact zero still shows as a tick.
+      const double h = std::max(std::abs(base - top), 1.0);
+      out += fmt::format(
+          "<rect class=\"mark {}\" data-layer=\"{}\" data-kind=\"{}\" data-value=\"{}\" "
+          "x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}: {}</title></rect>\n",
+          k == 0 ? "s-w" : "s-a", i, k == 0 ? "w" : "a", Num(v), Px(b.x(i) + k * w),
+          Px(std::min(base, top)), Px(w), Px(h), Escape(LayerTitle(run.layers[i], i)),
+          Escape(s.text[k][i]));
+    }
+  }
+  if (!s.log) {
+    out += fmt::format("<line class=\"zero-line\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\n",
+                       Px(b.frame.left), Px(b.frame.right()), Px(base), Px(base));
+  }
+  out += LayerIndexAxis(b, b.frame.bottom() + 24);
+  return out + "</svg>\n";
+}
+
+std::string SensitivitySection(const RunReportData& run) {
+  const std::optional<SensitivitySeries> s = SensitivityOf(run);
+  if (!s) return "";
+  return fmt::format("<h2>{}</h2>\n<p class=\"note\">{}</p>\n", Escape(s->heading), Escape(s->note)) +
+         Legend({Swatch("s-w", "weight"), Swatch("s-a", "input")}) + SensitivityChart(run, *s);
 }
 
 // A staircase through (x, y) points: each value holds until the next x.
@@ -581,6 +707,7 @@ std::string RenderHtml(const RunReportData& run) {
                       run.best_episode().episode + 1);
   body += BitsLegend(run) + BitsChart(run, "bits-chart");
   body += LayerCostSection(run);
+  body += SensitivitySection(run);
   body += "<h2>Search curve</h2>\n";
   body += CurveLegend() + CurveChart(run, "curve-chart");
   body += fmt::format(

@@ -167,7 +167,7 @@ void ComputeCosts(RunReportData& run, const search::EnvOptions& options) {
   const auto model = hw::MakeCostModel(run.spec);
   const hw::CostTable table = hw::BuildCostTable(*model, run.layers, run.model);
   run.env = std::make_shared<const search::QuantEnv>(
-      run.layers, table, search::ParseBudget(run.settings.budget), options);
+      run.layers, table, search::ParseBudgets(run.settings.budget).front(), options);
   const hw::Policy& best = run.best_episode().policy;
   run.layer_costs.clear();
   for (size_t l = 0; l < run.layers.size(); ++l) {
@@ -176,6 +176,26 @@ void ComputeCosts(RunReportData& run, const search::EnvOptions& options) {
   }
   run.uniform_costs.clear();
   for (int b = 1; b <= hw::kMaxBits; ++b) run.uniform_costs.push_back(run.env->Cost(run.env->Uniform(b)));
+}
+
+// The planned strategies' files, checked against the run's layers.
+void LoadSensitivity(const fs::path& dir, RunReportData& run) {
+  const fs::path table = dir / quant::kSensitivityFile;
+  if (fs::exists(table)) {
+    quant::SensitivityTable t = quant::SensitivityTable::FromJson(util::ReadJsonFile(table), table.string());
+    if (t.layers.size() != run.layers.size()) {
+      throw util::InputError(fmt::format("{}: layers: expected the run's {} layers (network.json), got {}",
+                                         table.string(), run.layers.size(), t.layers.size()));
+    }
+    for (size_t l = 0; l < t.layers.size(); ++l) {
+      if (t.layers[l].name != run.layers[l].name) {
+        throw util::InputError(fmt::format("{}: layers[{}].name: expected '{}' (network.json), got '{}'",
+                                           table.string(), l, run.layers[l].name, t.layers[l].name));
+      }
+    }
+    run.sensitivity = std::move(t);
+  }
+  run.probes = search::ReadProbes(*run.env, dir / search::kProbesFile);
 }
 
 }  // namespace
@@ -203,6 +223,7 @@ RunReportData LoadRun(const fs::path& dir) {
   LoadEpisodes(dir, run);
   LoadSummary(dir, run);
   ComputeCosts(run, options);
+  LoadSensitivity(dir, run);
   return run;
 }
 

@@ -22,7 +22,9 @@
 #include "hw/layer_shape.h"
 #include "hw/policy.h"
 #include "hw/spec.h"
+#include "quant/sensitivity.h"
 #include "search/env.h"
+#include "search/greedy.h"
 #include "search/run_settings.h"
 
 namespace haq::report {
@@ -99,6 +101,11 @@ struct RunReportData {
   std::vector<hw::Cost> layer_costs;
   /// Cost (base units) of the uniform 1..8-bit policies, pins applied: [bits - 1].
   std::vector<double> uniform_costs;
+  /// The planned strategies' per-layer sensitivity, when the run directory keeps it:
+  /// the ILP's table (sensitivity.json) and the greedy strategy's probes done
+  /// (greedy_probes.jsonl).
+  std::optional<quant::SensitivityTable> sensitivity;
+  std::vector<search::Probe> probes;
 
   bool complete() const { return summary.has_value(); }
   const Episode& best_episode() const { return episodes.at(best); }
@@ -115,7 +122,8 @@ void CheckRunDirectory(const std::filesystem::path& dir);
 /// Loads a run directory. Throws util::InputError naming the file and the field or
 /// position: missing directory, no settings.json, missing or malformed network.json
 /// / hardware.yaml, a malformed log line, no committed episode (no state.json, or 0
-/// episodes), a policy that does not fit the network.
+/// episodes), a policy that does not fit the network, a sensitivity table or probe
+/// file of other layers.
 RunReportData LoadRun(const std::filesystem::path& dir);
 
 /// The whole report as one HTML document.

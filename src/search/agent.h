@@ -5,6 +5,7 @@
 /// budget wall, has the policy evaluated and hands the agent the whole episode. An
 /// agent only proposes actions and learns from whole episodes. No LibTorch.
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct Episode {
 class Agent {
  public:
   virtual ~Agent() = default;
+  /// Called once by RunSearch when the run directory `dir` is open (settings.json
+  /// written or a resume accepted) and before any Load or episode: work the agent
+  /// needs before its first action, which may keep files in `dir` so that an
+  /// interrupted preparation resumes (the planned strategies' sensitivity passes).
+  virtual void Prepare(const std::filesystem::path& /*dir*/) {}
   /// A short lower-case name of the strategy ("ddpg").
   virtual std::string name() const = 0;
   /// Starts episode `episode` (0-based; RunSearch counts).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <stdexcept>
 #include <sstream>
 
 #include "util/error.h"
@@ -61,18 +62,34 @@ void RandomAgent::Load(const std::string& path) {
   rng_ = rng;
 }
 
+PlannedAgent::PlannedAgent(std::string name, Planner planner)
+    : name_(std::move(name)), planner_(std::move(planner)) {}
+
 PlannedAgent::PlannedAgent(std::string name, std::vector<std::vector<double>> plan)
     : name_(std::move(name)), plan_(std::move(plan)) {
   if (plan_.empty()) throw util::InputError(fmt::format("{}: expected at least one planned policy", name_));
 }
 
+void PlannedAgent::Prepare(const std::filesystem::path& dir) {
+  if (!planner_) return;
+  plan_ = planner_(dir);
+  if (plan_.empty()) throw util::InputError(fmt::format("{}: expected at least one planned policy", name_));
+}
+
+const std::vector<std::vector<double>>& PlannedAgent::Plan() const {
+  if (plan_.empty()) {
+    throw std::logic_error(fmt::format("{}: used before Prepare made its plan", name_));
+  }
+  return plan_;
+}
+
 void PlannedAgent::BeginEpisode(int64_t episode) {
-  current_ = static_cast<size_t>(episode) % plan_.size();
+  current_ = static_cast<size_t>(episode) % Plan().size();
   step_ = 0;
 }
 
 double PlannedAgent::Act(const std::vector<float>&) {
-  const std::vector<double>& actions = plan_[current_];
+  const std::vector<double>& actions = Plan()[current_];
   if (step_ >= actions.size()) {
     throw util::InputError(fmt::format("{}: planned policy {} has {} steps, asked for step {}",
                                        name_, current_, actions.size(), step_ + 1));
@@ -81,8 +98,8 @@ double PlannedAgent::Act(const std::vector<float>&) {
 }
 
 std::string PlannedAgent::Text() const {
-  std::string text = fmt::format("{}\n{}\n", kPlannedHeader, plan_.size());
-  for (const auto& actions : plan_) {
+  std::string text = fmt::format("{}\n{}\n", kPlannedHeader, Plan().size());
+  for (const auto& actions : Plan()) {
     for (double a : actions) text += fmt::format("{:.17g} ", a);
     text += "\n";
   }

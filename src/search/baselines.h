@@ -2,6 +2,7 @@
 /// Baseline strategies behind the same ask/tell interface as DDPG and the same
 /// budget wall: uniform bits and random search; and the agent that plays a planned
 /// list of policies (the ILP's candidates) through the same loop.
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -48,11 +49,16 @@ class RandomAgent : public Agent {
 
 /// Plays planned policies: episode e takes the actions of plan[e mod N] (one action
 /// per step, e.g. QuantEnv::BitsToAction of each step's bits), whatever the state.
-/// Its save records the plan so a resume with another plan is refused.
+/// The plan is made by `planner` in Prepare (given the run directory). Its save
+/// records the plan so a resume with another plan is refused.
 class PlannedAgent : public Agent {
  public:
+  using Planner = std::function<std::vector<std::vector<double>>(const std::filesystem::path& dir)>;
+  PlannedAgent(std::string name, Planner planner);
+  /// An agent with its plan made already.
   PlannedAgent(std::string name, std::vector<std::vector<double>> plan);
   std::string name() const override { return name_; }
+  void Prepare(const std::filesystem::path& dir) override;
   void BeginEpisode(int64_t episode) override;
   double Act(const std::vector<float>&) override;
   void EndEpisode(const Episode&) override {}
@@ -61,7 +67,9 @@ class PlannedAgent : public Agent {
 
  private:
   std::string Text() const;
+  const std::vector<std::vector<double>>& Plan() const;
   std::string name_;
+  Planner planner_;
   std::vector<std::vector<double>> plan_;
   size_t current_ = 0;
   size_t step_ = 0;

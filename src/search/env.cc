@@ -40,6 +40,14 @@ Budget ParseBudget(const std::string& text, const std::string& flag) {
   b.text = text;
   const std::string metric = text.substr(0, eq);
   std::string amount = text.substr(eq + 1);
+  if (const auto at = amount.find('@'); at != std::string::npos) {
+    b.hardware = amount.substr(at + 1);
+    amount.resize(at);
+    if (b.hardware.empty()) {
+      throw util::InputError(fmt::format(
+          "{}: expected a hardware name or spec file after '@', got nothing in '{}'", flag, text));
+    }
+  }
   if (metric == "latency") {
     b.metric = Metric::kLatency;
   } else if (metric == "energy") {
@@ -89,6 +97,42 @@ Budget ParseBudget(const std::string& text, const std::string& flag) {
       "{}: expected no unit (a fraction of uniform 8-bit), Nbit, or one of {} for {}, got '{}'",
       flag,
       fmt::join(names, ", "), metric, unit));
+}
+
+std::vector<Budget> ParseBudgets(const std::string& text, const std::string& flag) {
+  std::vector<Budget> out;
+  size_t start = 0;
+  for (int i = 1;; ++i) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    // One budget is named by the flag alone, one of several by its position too.
+    const std::string where =
+        i == 1 && comma == std::string::npos ? flag : fmt::format("{} (budget {})", flag, i);
+    if (item.empty()) {
+      throw util::InputError(fmt::format("{}: expected METRIC=AMOUNT, got an empty entry in '{}'",
+                                         where, text));
+    }
+    Budget b = ParseBudget(item, where);
+    if (i == 1 && !b.hardware.empty()) {
+      throw util::InputError(fmt::format(
+          "{}: the first budget is on the run's hardware (--hw); expected no @{} on it (name "
+          "another accelerator on a later budget), got '{}'",
+          where, b.hardware, item));
+    }
+    for (const Budget& o : out) {
+      if (o.metric == b.metric && o.hardware == b.hardware) {
+        throw util::InputError(fmt::format(
+            "{}: {} on {} is already budgeted by '{}'; expected each metric once per "
+            "accelerator, got '{}'",
+            where, MetricName(b.metric), b.hardware.empty() ? "the run's hardware" : b.hardware,
+            o.text, item));
+      }
+    }
+    out.push_back(std::move(b));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
 }
 
 void CheckBitRange(int b_min, int b_max, const std::string& where) {

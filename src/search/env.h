@@ -29,6 +29,9 @@ struct Budget {
   /// > 0: the budget is the cost of the uniform policy at this many bits (pins
   /// applied), e.g. latency=4bit; `value` is then unused.
   int uniform_bits = 0;
+  /// Another accelerator for this budget (METRIC=AMOUNT@HW: a built-in name or a
+  /// spec file); empty: the run's own (--hw).
+  std::string hardware;
   std::string text;  ///< as given, for messages and logs
 };
 
@@ -36,7 +39,14 @@ struct Budget {
 /// energy=0.5 or energy=3mJ (J, mJ, uJ), size=0.25 or size=0.1MB (B, kB, MB; decimal),
 /// or METRIC=Nbit: the cost of the uniform N-bit policy (1..8).
 /// Throws util::InputError naming `flag`, what was expected and what was found.
+/// A trailing @HW puts the budget on another accelerator (Budget::hardware).
 Budget ParseBudget(const std::string& text, const std::string& flag = "--budget");
+
+/// Several budgets, comma-separated ("latency=0.4,size=0.3,energy=3bit@bitfusion"),
+/// all of which a policy must meet; the first is the run's own (on --hw: it may not
+/// name other hardware). Throws util::InputError naming `flag` and the position for
+/// an empty entry, a malformed one, or a metric given twice for the same hardware.
+std::vector<Budget> ParseBudgets(const std::string& text, const std::string& flag = "--budget");
 
 /// Throws InputError "WHERE: expected 1 <= b_min <= b_max <= 8, got B_MIN..B_MAX"
 /// unless [b_min, b_max] is a range of bit widths the quantizers support.

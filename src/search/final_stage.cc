@@ -76,7 +76,7 @@ RunSummary FinalStage(RunWiring& wiring, const SearchResult& result, const fs::p
 
   // Uniform 8-bit, the uniform baseline at this budget and the searched policy, the
   // latter two after the same final fine-tune.
-  const int uniform_bits = env.LargestUniformBitsWithinBudget();
+  const int uniform_bits = wiring.UniformBitsWithinBudgets();
   const std::pair<std::string, hw::Policy> compared[] = {
       {"uniform 8-bit", env.Uniform(8)},
       {fmt::format("uniform {}-bit (largest within budget)", uniform_bits),

@@ -2,15 +2,14 @@
 
 #include <fmt/format.h>
 
-#include "search/mckp.h"
 #include "util/error.h"
 
 namespace haq::search {
 
-std::vector<IlpPolicy> PlanIlp(const quant::SensitivityTable& table,
-                               const std::vector<const QuantEnv*>& envs, int k,
-                               double time_limit_seconds) {
-  if (envs.empty()) throw util::InputError("ILP: expected at least one budget, got none");
+BudgetProblem::BudgetProblem(const std::vector<const QuantEnv*>& envs,
+                             const std::function<double(size_t, const hw::LayerBits&)>& value,
+                             double time_limit_seconds) {
+  if (envs.empty()) throw util::InputError("planner: expected at least one budget, got none");
   const QuantEnv& env = *envs.front();
   for (const QuantEnv* e : envs) {
     const EnvOptions& a = e->options();
@@ -22,42 +21,58 @@ std::vector<IlpPolicy> PlanIlp(const quant::SensitivityTable& table,
           e->budget_spec().text, env.budget_spec().text));
     }
   }
-  if (table.layers.size() != env.num_layers()) {
-    throw util::InputError(fmt::format("ILP: the sensitivity table has {} layers, the model {}",
-                                       table.layers.size(), env.num_layers()));
-  }
-  ChoiceProblem p;
-  p.time_limit_seconds = time_limit_seconds;
+  problem.time_limit_seconds = time_limit_seconds;
   for (const QuantEnv* e : envs) {
-    p.limits.push_back(e->budget());
-    p.limit_names.push_back(e->budget_spec().text);
+    problem.limits.push_back(e->budget());
+    problem.limit_names.push_back(e->budget_spec().text);
   }
-  std::vector<std::vector<hw::LayerBits>> choices;
+  problem.show_cost = [envs](size_t b, double cost) {
+    return fmt::format("{:.6g} {}", envs[b]->InUnit(cost), MetricUnit(envs[b]->budget_spec().metric));
+  };
   for (size_t l = 0; l < env.num_layers(); ++l) {
-    if (table.layers[l].name != env.layers()[l].name) {
-      throw util::InputError(fmt::format("ILP: layer {}: the sensitivity table has '{}', the model '{}'",
-                                         l, table.layers[l].name, env.layers()[l].name));
-    }
     choices.push_back(env.LayerChoices(l));
     std::vector<ChoiceOption> group;
-    for (const hw::LayerBits& b : choices.back()) {
+    for (const hw::LayerBits& bits : choices.back()) {
       ChoiceOption o;
-      o.value = table.layers[l].WeightPerturbation(b.w_bits) +
-                table.layers[l].InputPerturbation(b.a_bits);
-      for (const QuantEnv* e : envs) o.costs.push_back(e->LayerCost(l, b.w_bits, b.a_bits));
+      o.value = value(l, bits);
+      for (const QuantEnv* e : envs) o.costs.push_back(e->LayerCost(l, bits.w_bits, bits.a_bits));
       group.push_back(std::move(o));
     }
-    p.groups.push_back(std::move(group));
+    problem.groups.push_back(std::move(group));
   }
-  std::vector<IlpPolicy> out;
-  for (const ChoiceSolution& s : SolveBestChoices(p, k)) {
-    IlpPolicy ip;
-    ip.policy.source = "ilp";
-    for (size_t l = 0; l < choices.size(); ++l) ip.policy.layers.push_back(choices[l][s.choice[l]]);
-    ip.sensitivity = s.value;
-    ip.costs = s.costs;
-    out.push_back(std::move(ip));
+}
+
+PlannedPolicy BudgetProblem::Policy(const ChoiceSolution& s, const std::string& source) const {
+  PlannedPolicy out;
+  out.policy.source = source;
+  for (size_t l = 0; l < choices.size(); ++l) out.policy.layers.push_back(choices[l][s.choice[l]]);
+  out.value = s.value;
+  out.costs = s.costs;
+  return out;
+}
+
+std::vector<PlannedPolicy> PlanIlp(const quant::SensitivityTable& table,
+                                   const std::vector<const QuantEnv*>& envs, int k,
+                                   double time_limit_seconds) {
+  if (!envs.empty() && table.layers.size() != envs.front()->num_layers()) {
+    throw util::InputError(fmt::format("ILP: the sensitivity table has {} layers, the model {}",
+                                       table.layers.size(), envs.front()->num_layers()));
   }
+  for (size_t l = 0; !envs.empty() && l < table.layers.size(); ++l) {
+    if (table.layers[l].name != envs.front()->layers()[l].name) {
+      throw util::InputError(fmt::format("ILP: layer {}: the sensitivity table has '{}', the model '{}'",
+                                         l, table.layers[l].name, envs.front()->layers()[l].name));
+    }
+  }
+  const BudgetProblem bp(
+      envs,
+      [&table](size_t l, const hw::LayerBits& b) {
+        return table.layers[l].WeightPerturbation(b.w_bits) +
+               table.layers[l].InputPerturbation(b.a_bits);
+      },
+      time_limit_seconds);
+  std::vector<PlannedPolicy> out;
+  for (const ChoiceSolution& s : SolveBestChoices(bp.problem, k)) out.push_back(bp.Policy(s, "ilp"));
   return out;
 }
 

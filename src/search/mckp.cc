@@ -14,6 +14,10 @@ namespace haq::search {
 
 namespace {
 
+std::string Shown(const ChoiceProblem& p, size_t b, double cost) {
+  return p.show_cost ? p.show_cost(b, cost) : fmt::format("{:.6g}", cost);
+}
+
 void CheckProblem(const ChoiceProblem& p) {
   const size_t budgets = p.limits.size();
   if (p.limit_names.size() != budgets) {
@@ -92,9 +96,10 @@ void CheckEachBudgetAlone(const ChoiceProblem& p) {
     }
     if (cheapest > p.limits[b]) {
       throw util::InputError(fmt::format(
-          "budget {}: infeasible: the cheapest choice in every layer costs {:.6g}, above the "
-          "limit {:.6g} ({:.4f}x of it); raise the budget or lower --b-min",
-          p.limit_names[b], cheapest, p.limits[b], cheapest / p.limits[b]));
+          "budget {}: infeasible: the cheapest choice in every layer costs {}, above the "
+          "limit {} ({:.4f}x of it); raise the budget or lower --b-min",
+          p.limit_names[b], Shown(p, b, cheapest), Shown(p, b, p.limits[b]),
+          cheapest / p.limits[b]));
     }
   }
 }
@@ -261,6 +266,121 @@ std::vector<ChoiceSolution> SolveBestChoices(const ChoiceProblem& problem, int k
   ChoiceSolution s;
   while (static_cast<int>(found.size()) < k && program.Solve(found, s)) found.push_back(s);
   return found;
+}
+
+ChoiceSolution GreedyChoices(const ChoiceProblem& problem) {
+  const ChoiceProblem& p = problem;
+  CheckProblem(p);
+  CheckEachBudgetAlone(p);
+  const size_t budgets = p.limits.size();
+  ChoiceSolution out;
+  for (const auto& group : p.groups) {
+    int best = 0;
+    for (size_t o = 1; o < group.size(); ++o) {
+      const ChoiceOption& a = group[o];
+      const ChoiceOption& b = group[best];
+      double ca = 0.0, cb = 0.0;
+      for (size_t k = 0; k < budgets; ++k) {
+        ca += a.costs[k] / p.limits[k];
+        cb += b.costs[k] / p.limits[k];
+      }
+      if (a.value < b.value || (a.value == b.value && ca < cb)) best = static_cast<int>(o);
+    }
+    out.choice.push_back(best);
+  }
+  // The totals are summed afresh after every move, so no drift from differences
+  // decides whether a budget holds.
+  auto sum = [&] {
+    out.value = 0.0;
+    out.costs.assign(budgets, 0.0);
+    for (size_t g = 0; g < p.groups.size(); ++g) {
+      const ChoiceOption& o = p.groups[g][out.choice[g]];
+      out.value += o.value;
+      for (size_t k = 0; k < budgets; ++k) out.costs[k] += o.costs[k];
+    }
+  };
+  auto exceeded = [&](size_t k) { return out.costs[k] > p.limits[k]; };
+  auto any_exceeded = [&] {
+    for (size_t k = 0; k < budgets; ++k) {
+      if (exceeded(k)) return true;
+    }
+    return false;
+  };
+  sum();
+
+  // The move (group, option) with the least score (ratios from `score`, which gives
+  // NaN for a move that is not a candidate); option -1 when there is none. Equal
+  // scores keep the first move met.
+  struct Move {
+    size_t group = 0;
+    int option = -1;
+  };
+  auto best_move = [&](const auto& score) {
+    Move best;
+    double best_score = std::numeric_limits<double>::infinity();
+    for (size_t g = 0; g < p.groups.size(); ++g) {
+      const ChoiceOption& from = p.groups[g][out.choice[g]];
+      for (size_t o = 0; o < p.groups[g].size(); ++o) {
+        const double v = score(from, p.groups[g][o]);
+        if (v < best_score || (best.option < 0 && v == best_score)) {
+          best_score = v;
+          best = {g, static_cast<int>(o)};
+        }
+      }
+    }
+    return best;
+  };
+  constexpr double kNot = std::numeric_limits<double>::quiet_NaN();
+
+  // Lowering: the least value added per (normalised) cost saved on exceeded budgets,
+  // never raising a budget's cost.
+  while (any_exceeded()) {
+    const Move m = best_move([&](const ChoiceOption& from, const ChoiceOption& to) {
+      double saved = 0.0;
+      for (size_t k = 0; k < budgets; ++k) {
+        if (to.costs[k] > from.costs[k]) return kNot;
+        if (exceeded(k)) saved += (from.costs[k] - to.costs[k]) / p.limits[k];
+      }
+      return saved > 0 ? (to.value - from.value) / saved : kNot;
+    });
+    if (m.option < 0) {
+      std::string names;
+      for (size_t k = 0; k < budgets; ++k) {
+        if (exceeded(k)) names += (names.empty() ? "" : " and ") + p.limit_names[k];
+      }
+      throw util::InputError(fmt::format(
+          "budget {}: the greedy walk found no lowering that meets it without raising another "
+          "budget's cost; the integer program (--agent ilp) solves such budgets exactly",
+          names));
+    }
+    out.choice[m.group] = m.option;
+    sum();
+  }
+
+  // Raising into the slack: the most value removed per (normalised) cost added, every
+  // budget kept (scored as minus that ratio).
+  for (;;) {
+    const Move m = best_move([&](const ChoiceOption& from, const ChoiceOption& to) {
+      const double gain = from.value - to.value;
+      if (!(gain > 0)) return kNot;
+      double added = 0.0;
+      for (size_t k = 0; k < budgets; ++k) {
+        if (out.costs[k] + to.costs[k] - from.costs[k] > p.limits[k]) return kNot;
+        added += std::max(0.0, to.costs[k] - from.costs[k]) / p.limits[k];
+      }
+      return added > 0 ? -gain / added : -std::numeric_limits<double>::infinity();
+    });
+    if (m.option < 0) break;
+    const int was = out.choice[m.group];
+    out.choice[m.group] = m.option;
+    sum();
+    if (any_exceeded()) {  // fitted only by rounding: undo, and stop there
+      out.choice[m.group] = was;
+      sum();
+      break;
+    }
+  }
+  return out;
 }
 
 }  // namespace haq::search

@@ -10,6 +10,7 @@
 /// replacing a dominated option by the one dominating it never breaks a budget and
 /// never raises the total, so the optimum is unchanged. SolveBestChoices's runners-up
 /// are the best solutions built from non-dominated options only.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct ChoiceProblem {
   std::vector<std::string> limit_names;
   /// The solver's time limit for one solve; past it the solve fails (util::InputError).
   double time_limit_seconds = 60.0;
+  /// A cost of budget `b` as messages show it ("3.21 ms"); unset: the number alone.
+  std::function<std::string(size_t b, double cost)> show_cost;
 };
 
 struct ChoiceSolution {
@@ -45,5 +48,17 @@ ChoiceSolution SolveChoices(const ChoiceProblem& problem);
 /// The `k` best distinct solutions, best first (each by adding to the program a cut
 /// excluding the ones found): fewer when fewer exist. [0] is SolveChoices's optimum.
 std::vector<ChoiceSolution> SolveBestChoices(const ChoiceProblem& problem, int k);
+
+/// A greedy solution, not an optimum (AIMET's mixed-precision walk): start every
+/// group at its lowest-value option (of equal values, the cheapest); while a budget
+/// is exceeded, take the move (one group to another option costing no more in any
+/// budget and less in some exceeded one) with the least value added per cost saved,
+/// costs summed over the exceeded budgets as fractions of their limits; then, while
+/// one fits, take the move that lowers the value most per cost added, every budget
+/// kept. Equal ratios go to the lower group, then the lower option. The same
+/// util::InputError as SolveChoices for a malformed problem or an infeasible budget;
+/// also when the walk stops with a budget exceeded (budgets whose cheapest options
+/// differ: the integer program may still meet them).
+ChoiceSolution GreedyChoices(const ChoiceProblem& problem);
 
 }  // namespace haq::search

@@ -11,12 +11,14 @@
 #include "search/baselines.h"
 #include "search/ddpg.h"
 #include "search/final_stage.h"
+#include "search/greedy.h"
 #include "search/ilp.h"
 #include "quant/hessian.h"
 #include "search/machine.h"
 #include "search/restarts.h"
 #include "search/run_impl.h"
 #include "util/error.h"
+#include "util/progress.h"
 #include "util/file.h"
 #include "util/json.h"
 
@@ -72,8 +74,13 @@ RunWiring::RunWiring(const RunSettings& s) : impl_(std::make_unique<Impl>()) {
   Impl& w = *impl_;
   s.Validate();
   w.settings = s;
-  const Budget budget = ParseBudget(s.budget);
+  const std::vector<Budget> budgets = ParseBudgets(s.budget);
   w.spec = hw::LoadHardware(s.hardware);
+  // Other accelerators' specs, read before any long work.
+  std::vector<hw::HardwareSpec> budget_specs;
+  for (const Budget& b : budgets) {
+    budget_specs.push_back(b.hardware.empty() ? w.spec : hw::LoadHardware(b.hardware));
+  }
 
   // Model and data; every count checked before any long work.
   const data::DataOptions data_options = DataOf(s);
@@ -106,7 +113,19 @@ RunWiring::RunWiring(const RunSettings& s) : impl_(std::make_unique<Impl>()) {
   eo.pin_last = s.pin_last;
   eo.weights_only = s.kmeans();
   eo.budget_features = s.budget_state;
-  w.env = std::make_unique<QuantEnv>(w.layers, w.table, budget, eo);
+  w.env = std::make_unique<QuantEnv>(w.layers, w.table, budgets.front(), eo);
+  for (size_t i = 1; i < budgets.size(); ++i) {
+    if (budgets[i].hardware.empty()) {
+      w.more_envs.push_back(std::make_unique<QuantEnv>(w.layers, w.table, budgets[i], eo));
+      continue;
+    }
+    // The same layers at that accelerator's batch, costed by its model.
+    const hw::HardwareSpec& spec = budget_specs[i];
+    std::vector<hw::LayerShape> layers = w.model.net.LayerShapes(spec.batch);
+    const hw::CostTable table = hw::BuildCostTable(*hw::MakeCostModel(spec), layers,
+                                                   w.model.net.name(), kCostTableThreads);
+    w.more_envs.push_back(std::make_unique<QuantEnv>(std::move(layers), table, budgets[i], eo));
+  }
 
   // Calibration and the k-means seed: once per run with the run's seed.
   w.context = w.MakeContext(s.seed);
@@ -126,6 +145,18 @@ const hw::HardwareSpec& RunWiring::spec() const { return impl_->spec; }
 const std::vector<hw::LayerShape>& RunWiring::layers() const { return impl_->layers; }
 const hw::CostTable& RunWiring::table() const { return impl_->table; }
 const QuantEnv& RunWiring::env() const { return *impl_->env; }
+
+std::vector<const QuantEnv*> RunWiring::envs() const {
+  std::vector<const QuantEnv*> out = {impl_->env.get()};
+  for (const auto& e : impl_->more_envs) out.push_back(e.get());
+  return out;
+}
+
+int RunWiring::UniformBitsWithinBudgets() const {
+  int bits = impl_->env->options().b_max;
+  for (const QuantEnv* e : envs()) bits = std::min(bits, e->LargestUniformBitsWithinBudget());
+  return bits;
+}
 const std::string& RunWiring::model_description() const { return impl_->model.description; }
 std::string RunWiring::network_name() const { return impl_->model.net.name(); }
 int64_t RunWiring::reward_images() const { return impl_->reward.size(); }
@@ -196,24 +227,78 @@ quant::SensitivityTable RunWiring::Sensitivity(const fs::path& cache, std::FILE*
                                    SensitivityKey(), progress);
 }
 
-std::unique_ptr<Agent> MakeIlpAgent(const quant::SensitivityTable& table, const QuantEnv& env,
-                                    const RunSettings& s, std::FILE* progress) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<IlpPolicy> plan =
-      PlanIlp(table, {&env}, static_cast<int>(std::min<int64_t>(s.episodes, 1 << 20)), s.ilp_time_limit);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  fmt::print(progress,
-             "ilp: sensitivity from {} Hutchinson probes{}; {} candidate policies in {:.3f} s "
-             "(objective {:.4g} .. {:.4g})\n",
-             table.probes, table.converged ? "" : " (cap reached before the tolerance)", plan.size(),
-             seconds, plan.front().sensitivity, plan.back().sensitivity);
+namespace {
+
+// The plan's costs against each budget (which ones bind), then its actions.
+std::vector<std::vector<double>> PlanActions(const std::vector<PlannedPolicy>& plan,
+                                             const std::vector<const QuantEnv*>& envs,
+                                             const std::string& name, std::FILE* progress) {
+  for (size_t i = 0; i < envs.size() && envs.size() > 1; ++i) {
+    const QuantEnv& e = *envs[i];
+    fmt::print(progress, "{}: budget {}: {:.4g} {} of {:.4g} ({:.3f}x of uniform 8-bit)\n", name,
+               e.budget_spec().text, e.InUnit(plan.front().costs[i]),
+               MetricUnit(e.budget_spec().metric), e.InUnit(e.budget()),
+               plan.front().costs[i] / e.uniform8_cost());
+  }
   std::vector<std::vector<double>> actions;
-  for (const IlpPolicy& p : plan) {
+  for (const PlannedPolicy& p : plan) {
     std::vector<double> a;
-    for (int bits : env.StepBits(p.policy)) a.push_back(env.BitsToAction(bits));
+    for (int bits : envs.front()->StepBits(p.policy)) a.push_back(envs.front()->BitsToAction(bits));
     actions.push_back(std::move(a));
   }
-  return std::make_unique<PlannedAgent>("ilp", std::move(actions));
+  return actions;
+}
+
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+std::unique_ptr<Agent> RunWiring::MakePlannedAgent(std::FILE* progress, std::FILE* notes) {
+  const RunSettings& s = impl_->settings;
+  if (s.agent == "ilp" || s.agent == "greedy") {
+    // Budgets no policy meets (alone or together) are refused before the long
+    // preparation: a program with every value 0 is feasible exactly when they can be.
+    SolveChoices(BudgetProblem(envs(), [](size_t, const hw::LayerBits&) { return 0.0; },
+                               s.ilp_time_limit)
+                     .problem);
+  }
+  if (s.agent == "ilp") {
+    return std::make_unique<PlannedAgent>("ilp", [this, &s, progress, notes](const fs::path& dir) {
+      // A resumed run reads the table it computed; a new one computes and keeps it.
+      const fs::path cache = dir / quant::kSensitivityFile;
+      const bool cached = fs::exists(cache);
+      const quant::SensitivityTable table = Sensitivity(cache, notes);
+      if (!cached) quant::WriteSensitivity(cache, table);
+      const auto t0 = std::chrono::steady_clock::now();
+      const std::vector<PlannedPolicy> plan =
+          PlanIlp(table, envs(), static_cast<int>(std::min<int64_t>(s.episodes, 1 << 20)),
+                  s.ilp_time_limit);
+      fmt::print(progress,
+                 "ilp: sensitivity from {} Hutchinson probes{}; {} candidate policies in {:.3f} s "
+                 "(objective {:.4g} .. {:.4g})\n",
+                 table.probes, table.converged ? "" : " (cap reached before the tolerance)",
+                 plan.size(), Since(t0), plan.front().value, plan.back().value);
+      return PlanActions(plan, envs(), "ilp", progress);
+    });
+  }
+  if (s.agent == "greedy") {
+    return std::make_unique<PlannedAgent>("greedy", [this, progress](const fs::path& dir) {
+      const std::vector<Probe> probes =
+          MeasureProbes(env(), Evaluator(), dir / kProbesFile, progress);
+      const auto t0 = std::chrono::steady_clock::now();
+      const PlannedPolicy p = PlanGreedy(probes, envs());
+      double seconds = 0.0;
+      for (const Probe& q : probes) seconds += q.seconds;
+      fmt::print(progress,
+                 "greedy: {} probes ({} of evaluation); policy in {:.3f} s, summed accuracy drop "
+                 "{:.3f} points\n",
+                 probes.size(), util::FormatDuration(seconds), Since(t0), p.value);
+      return PlanActions({p}, envs(), "greedy", progress);
+    });
+  }
+  return MakeRunAgent(progress);
 }
 
 quant::SensitivityTable ComputeRunSensitivity(const RunSettings& settings, std::FILE* progress) {
@@ -260,23 +345,22 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
   RunWiring w(s);
   const QuantEnv& env = w.env();
   const double fp = w.FullPrecisionAccuracy();
-  std::optional<quant::SensitivityTable> sensitivity;
-  std::unique_ptr<Agent> agent;
-  if (s.agent == "ilp") {
-    // A resumed run reads the table it computed; a new one computes it.
-    sensitivity = w.Sensitivity(resume ? dir / kSensitivityFile : fs::path(), streams.notes);
-    agent = MakeIlpAgent(*sensitivity, env, s, streams.progress);
-  } else {
-    agent = w.MakeRunAgent(streams.progress);
-  }
+  const std::unique_ptr<Agent> agent = w.MakePlannedAgent(streams.progress, streams.notes);
 
   const std::string unit = MetricUnit(env.budget_spec().metric);
   fmt::print(streams.progress,
              "search: {} on {} ({}), budget {} = {:.4g} {} ({:.3f}x of uniform 8-bit {:.4g} {})\n",
              w.model_description(), w.spec().name,
-             s.kmeans() ? "k-means weights" : "linear weights and activations", s.budget,
-             env.InUnit(env.budget()), unit, env.budget() / env.uniform8_cost(),
-             env.InUnit(env.uniform8_cost()), unit);
+             s.kmeans() ? "k-means weights" : "linear weights and activations",
+             env.budget_spec().text, env.InUnit(env.budget()), unit,
+             env.budget() / env.uniform8_cost(), env.InUnit(env.uniform8_cost()), unit);
+  for (const QuantEnv* e : w.envs()) {
+    if (e == &env) continue;
+    const std::string u = MetricUnit(e->budget_spec().metric);
+    fmt::print(streams.progress, "and budget {} = {:.4g} {} ({:.3f}x of uniform 8-bit {:.4g} {})\n",
+               e->budget_spec().text, e->InUnit(e->budget()), u, e->budget() / e->uniform8_cost(),
+               e->InUnit(e->uniform8_cost()), u);
+  }
   fmt::print(streams.progress,
              "agent {}, {}{} episodes ({} warm-up), {} steps each, bits {}..{}; reward set {} "
              "images (full precision {:.2f}%), fine-tune {} steps per episode\n",
@@ -306,9 +390,6 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
     return SettingsToRecord(saved, s);
   };
   cfg.run_files = w.RunFiles();
-  if (sensitivity) {
-    cfg.run_files.emplace_back(kSensitivityFile, sensitivity->ToJson().dump(2) + "\n");
-  }
   cfg.machine = MachineInfo::Current;
   cfg.progress = streams.progress;
   cfg.after_episode = streams.after_episode;
@@ -321,7 +402,7 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
   out.summary = FinalStage(w, out.search, dir, streams.notes);
   out.layers = w.layers();
   out.table = w.table();
-  out.uniform_bits = env.LargestUniformBitsWithinBudget();
+  out.uniform_bits = w.UniformBitsWithinBudgets();
   out.test_set_images = w.impl().test_set.size();
   return out;
 }

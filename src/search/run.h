@@ -53,7 +53,13 @@ class RunWiring {
   /// The quantizable layers at the hardware's batch.
   const std::vector<hw::LayerShape>& layers() const;
   const hw::CostTable& table() const;
+  /// The environment of the run's (first) budget: its wall, costs and log.
   const QuantEnv& env() const;
+  /// One environment per budget (--budget given several times), the first env();
+  /// a budget on other hardware (@HW) has that accelerator's cost table.
+  std::vector<const QuantEnv*> envs() const;
+  /// The largest uniform width whose policy meets every budget (b_min if none does).
+  int UniformBitsWithinBudgets() const;
   /// The model as loaded ("mobilenet_v2_fmnist (shipped checkpoint ...)").
   const std::string& model_description() const;
   /// The network's own name (network.json's "model").
@@ -66,6 +72,12 @@ class RunWiring {
   /// The run's agent: restart 0's, or with --restarts one that starts a fresh agent
   /// per restart (`progress` gets a line at each).
   std::unique_ptr<Agent> MakeRunAgent(std::FILE* progress) const;
+  /// The run's agent, the planned strategies included: for --agent ilp and greedy an
+  /// agent whose preparation (in the run directory, resumable) makes its plan: the
+  /// ILP's sensitivity pass (`notes` gets its probes) and solve, or the greedy
+  /// strategy's probes and walk; `progress` gets their lines. Else MakeRunAgent.
+  /// The agent refers to this wiring, which must outlive it.
+  std::unique_ptr<Agent> MakePlannedAgent(std::FILE* progress, std::FILE* notes);
   /// The files a run directory keeps beside the log: network.json, hardware.yaml.
   std::vector<std::pair<std::string, std::string>> RunFiles() const;
 
@@ -84,14 +96,6 @@ class RunWiring {
   std::unique_ptr<Impl> impl_;
 };
 
-/// The run directory's copy of the ILP's sensitivity table.
-inline constexpr const char* kSensitivityFile = "sensitivity.json";
-
-/// The ILP agent for `env`: the --episodes best policies of the integer program over
-/// `table` (fewer if fewer exist), played one per episode. `progress` gets a line
-/// with the solver's time and the candidates' objective.
-std::unique_ptr<Agent> MakeIlpAgent(const quant::SensitivityTable& table, const QuantEnv& env,
-                                    const RunSettings& s, std::FILE* progress);
 
 /// `haq sensitivity`: the table a run with `settings` computes (model, data, split,
 /// calibration and Hessian settings from them).

@@ -26,6 +26,8 @@ struct RunWiring::Impl {
   data::Dataset test;  ///< the first --test-images of test_set (all when 0)
   hw::CostTable table;
   std::unique_ptr<QuantEnv> env;
+  /// The environments of the second and later budgets (ParseBudgets).
+  std::vector<std::unique_ptr<QuantEnv>> more_envs;
   std::shared_ptr<quant::QuantContext> context;  ///< calibrated with the run's seed
   std::unique_ptr<ModelEvaluator> evaluator;
   std::optional<double> fp_accuracy;

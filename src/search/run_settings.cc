@@ -29,12 +29,14 @@ std::vector<RunParam> MakeTable() {
        &S::hardware},
       {"budget", "--budget",
        "METRIC=AMOUNT: latency=0.6 (fraction of uniform 8-bit), latency=2.5ms, latency=4bit, "
-       "energy=0.5, energy=3mJ, size=0.25, size=0.1MB",
+       "energy=0.5, energy=3mJ, size=0.25, size=0.1MB; repeat it (--agent ilp) for budgets that "
+       "must all hold, a later one on other hardware with @HW: --budget energy=3bit@bitfusion",
        &S::budget},
       {"agent", "--agent",
        "ddpg (HAQ), ilp (Hessian-trace sensitivity, exact integer program; --episodes = its "
-       "candidates), random search, or uniform (largest width that fits)",
-       &S::agent, 0, 0, {"ddpg", "random", "uniform", "ilp"}},
+       "candidates), greedy (AIMET-style: per-layer probes, then lowering by accuracy lost per "
+       "cost saved), random search, or uniform (largest width that fits)",
+       &S::agent, 0, 0, {"ddpg", "random", "uniform", "ilp", "greedy"}},
       {"quantizer", "--quantizer", "auto (k-means for size budgets, else linear), linear or kmeans",
        &S::quantizer, 0, 0, {"auto", "linear", "kmeans"}},
       {"episodes", "--episodes",
@@ -105,6 +107,7 @@ std::vector<RunParam> MakeTable() {
        "Fine-tune on only the first N of the remaining training images (quick runs; 0 = all)",
        &S::subset, 0, kImages},
   };
+  for (RunParam& p : t) p.repeatable = p.key == "budget";
   RunParam& subset = t.back();
   subset.unrecorded_before = true;
   const std::vector<RunParam> ilp = {
@@ -148,7 +151,7 @@ std::string Shown(const json& v) { return v.dump(); }
 
 bool RunSettings::kmeans() const {
   return quantizer == "kmeans" ||
-         (quantizer == "auto" && ParseBudget(budget).metric == Metric::kSize);
+         (quantizer == "auto" && ParseBudgets(budget).front().metric == Metric::kSize);
 }
 
 const std::vector<RunParam>& RunParams() {
@@ -270,7 +273,14 @@ void RunSettings::Validate(const std::string& where) const {
     throw util::InputError(where.empty() ? fmt::format("{}: {}", p.flag, problem)
                                          : fmt::format("{}: setting '{}': {}", where, p.key, problem));
   }
-  ParseBudget(budget, where.empty() ? "--budget" : where + ": setting 'budget'");
+  const std::string budget_where = where.empty() ? "--budget" : where + ": setting 'budget'";
+  const size_t budgets = ParseBudgets(budget, budget_where).size();
+  if (budgets > 1 && agent != "ilp" && agent != "greedy") {
+    throw util::InputError(fmt::format(
+        "{}: {} budgets need --agent ilp or greedy (the {} agent's wall enforces one budget); "
+        "expected one budget, got '{}'",
+        budget_where, budgets, agent, budget));
+  }
   if (b_min > b_max) {
     throw util::InputError(where.empty()
                                ? fmt::format("--b-min {} is above --b-max {}", b_min, b_max)
@@ -278,11 +288,11 @@ void RunSettings::Validate(const std::string& where) const {
                                              "b_max, got {} and {}",
                                              where, b_min, b_max));
   }
-  if (restarts > 1 && (agent == "uniform" || agent == "ilp")) {
+  if (restarts > 1 && (agent == "uniform" || agent == "ilp" || agent == "greedy")) {
     throw util::InputError(fmt::format(
         "{}--restarts {}: the {} agent has {}; expected --restarts 1",
         where.empty() ? "" : where + ": ", restarts, agent,
-        agent == "uniform" ? "a single policy" : "candidates that do not depend on the seed"));
+        agent == "ilp" ? "candidates that do not depend on the seed" : "a single policy"));
   }
 }
 

@@ -25,7 +25,7 @@ namespace haq::search {
 struct RunSettings {
   std::string model = "mobilenet_v2_fmnist";
   std::string hardware = "bismo-edge";
-  std::string budget = "latency=0.6";
+  std::string budget = "latency=0.6";  ///< one or more, comma-separated (ParseBudgets)
   std::string agent = "ddpg";
   std::string quantizer = "auto";
   int64_t episodes = 600;  ///< per restart
@@ -64,9 +64,11 @@ struct RunSettings {
   /// k-means weights (and no activation quantization): quantizer "kmeans", or
   /// "auto" with a size budget.
   bool kmeans() const;
-  /// Episodes each restart runs: `episodes`, or 1 for the uniform agent (its every
-  /// episode would be the same policy).
-  int64_t episodes_per_restart() const { return agent == "uniform" ? 1 : episodes; }
+  /// Episodes each restart runs: `episodes`, or 1 for the uniform and greedy agents
+  /// (each has a single policy).
+  int64_t episodes_per_restart() const {
+    return agent == "uniform" || agent == "greedy" ? 1 : episodes;
+  }
   /// All episodes of the run: episodes_per_restart() x restarts.
   int64_t total_episodes() const { return episodes_per_restart() * restarts; }
 
@@ -117,6 +119,9 @@ struct RunParam {
   /// haq did not record): the value such a run used is unknown; a resume takes the
   /// flag if given (and records it), else the default.
   bool unrecorded_before = false;
+  /// Strings: the flag may be given several times (or with commas); the values are
+  /// kept joined by commas (`--budget`).
+  bool repeatable = false;
 
   bool is_flag() const { return std::holds_alternative<bool RunSettings::*>(member); }
   /// The value in `s`, as JSON.

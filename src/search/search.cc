@@ -235,6 +235,7 @@ OpenedRun OpenRunDirectory(const QuantEnv& env, Agent& agent, const SearchConfig
       throw util::IoError(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
     }
     util::WriteFileAtomic(settings_path, cfg.settings.dump(2) + "\n");
+    agent.Prepare(dir);  // it may keep files here
   } else {
     const json saved = util::ReadJsonFile(settings_path);
     json updated_settings;  // what this resume records, if anything
@@ -270,7 +271,6 @@ OpenedRun OpenRunDirectory(const QuantEnv& env, Agent& agent, const SearchConfig
       for (EpisodeRecord& r : log) {
         for (size_t i = 0; i < r.policy.layers.size(); ++i) r.policy.layers[i].name = env.layers()[i].name;
       }
-      agent.Load((dir / f).string());
       if (cfg.machine && !log.empty() && log.back().machine) {
         const MachineInfo here = cfg.machine();
         if (!log.back().machine->SameKernelPath(here)) {
@@ -282,6 +282,9 @@ OpenedRun OpenRunDirectory(const QuantEnv& env, Agent& agent, const SearchConfig
         }
       }
     }
+    // The agent's preparation (it may keep files here), then its saved state.
+    agent.Prepare(dir);
+    if (!run.agent_file.empty()) agent.Load((dir / run.agent_file).string());
     // Recorded once the resume is accepted, so that the next resume goes on with them.
     if (!updated_settings.is_null()) {
       util::WriteFileAtomic(settings_path, updated_settings.dump(2) + "\n");

@@ -17,6 +17,8 @@
 ///   best_policy.json  the best policy so far (haq eval / haq cost read it)
 ///   network.json, hardware.yaml  (from the CLI) the layer shapes and the hardware
 ///                     spec costs were computed with, so a report needs no model
+///   sensitivity.json, greedy_probes.jsonl  what a planned agent's Prepare keeps
+///                     (run.h), before the first episode
 /// Every file is replaced atomically (write a temp file, rename); state.json is
 /// written last, so after a kill the directory holds either the old or the new
 /// episode's state, and a log longer than state.json says is cut back on resume.

@@ -84,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"NoSubcommand", "", 2, "A subcommand is required" + kUsage},
         BadInput{"UnknownSubcommand", "frob --model resnet18", 2,
                  "unknown command 'frob'; expected one of: cost, list, train, eval, quantize, "
-                 "search, report, export" + kUsage},
+                 "search, sensitivity, report, export" + kUsage},
         BadInput{"UnknownFlag", kCost + "--frob", 2,
                  "The following argument was not expected: --frob" + kUsage},
         BadInput{"RequiredFlagMissing", "cost --hw bitfusion", 2, "--model is required" + kUsage},
@@ -100,6 +100,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"RewardImagesAboveVal", kSearch + "--val 100 --reward-images 200", 1,
                  "haq: error: --reward-images: expected at most the 100 held-out training "
                  "images (--val), got 200\n"},
+        BadInput{"TwoBudgetsForDdpg", kSearch + "--budget size=0.3", 1,
+                 "haq: error: --budget: 2 budgets need --agent ilp or greedy (the ddpg agent's "
+                 "wall enforces one budget); expected one budget, got 'latency=0.5,size=0.3'\n"},
+        // Refused before the sensitivity pass or the probes, naming the budget in ms.
+        BadInput{"InfeasibleBudgetForIlp",
+                 "search --model mobilenet_v2_fmnist --hw bismo-edge --agent ilp --budget "
+                 "latency=0.05 --out r",
+                 1,
+                 "haq: error: budget latency=0.05: infeasible: the cheapest choice in every layer "
+                 "costs 0.6395 ms, above the limit 0.15292 ms (4.1819x of it); raise the budget or "
+                 "lower --b-min\n"},
+        BadInput{"InfeasibleSecondBudgetOnOtherHardware",
+                 "search --model mobilenet_v2_fmnist --hw bismo-edge --agent greedy --budget "
+                 "latency=0.5 --budget energy=0.01@bitfusion --out r",
+                 1,
+                 "haq: error: budget energy=0.01@bitfusion: infeasible: the cheapest choice in "
+                 "every layer costs 2.8261 mJ, above the limit 0.0343447 mJ (82.2866x of it); "
+                 "raise the budget or lower --b-min\n"},
         BadInput{"Cifar10WithoutDataDir", "eval --model mobilenet_v2_cifar --dataset cifar10", 1,
                  "haq: error: --data-dir: cifar10 needs the directory of its binary version "
                  "(data_batch_1.bin ... test_batch.bin)\n"},

@@ -180,7 +180,7 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
     EXPECT_EQ(test::ListDir(dir / name), before);
   };
   corrupt("c1", "settings.json", "\"agent\": \"ddpg\"", "\"agent\": \"dqn\"",
-          "c1/settings.json: setting 'agent': expected one of ddpg, random, uniform, got \"dqn\"");
+          "c1/settings.json: setting 'agent': expected one of ddpg, random, uniform, ilp, greedy, got \"dqn\"");
   corrupt("c2", "settings.json", "\"reward_images\": 300", "\"reward_images\": -3",
           "c2/settings.json: setting 'reward_images': expected 1..1099511627776, got -3");
   corrupt("c3", "state.json", "\"agent_file\": \"agent-000003.bin\"", "\"agent_file\": \"../x.bin\"",

@@ -58,13 +58,14 @@ TEST(ReportBrowserTest, ChromiumRendersEveryMarkOfEveryChart) {
   test::SyntheticRunOptions o;  // mobilenet_v1 on bitfusion, every chart present
   o.episodes_logged = o.episodes_committed = o.episodes_planned = 60;
   o.budget = "latency=0.8";  // within reach of the wall: a spread of costs
+  o.planned = "ilp";         // and the sensitivity chart
   test::WriteSyntheticRun(tmp / "run", o);
   const std::string html = report::RenderHtml(report::LoadRun(tmp / "run"));
   const fs::path page = artifacts / "report.html";
   util::WriteFileAtomic(page, html);
 
   const auto expected = MarkCounts(html);
-  ASSERT_EQ(expected.size(), 5u);  // bits, latency, energy, curve, pareto
+  ASSERT_EQ(expected.size(), 6u);  // bits, latency, energy, sensitivity, curve, pareto
   const fs::path dom = tmp / "dom.html";
   ASSERT_EQ(Chromium(page, "--dump-dom", dom, tmp / "profile"), 0) << util::ReadFile(dom.string() + ".log");
   const std::string dumped = util::ReadFile(dom);

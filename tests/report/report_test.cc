@@ -338,6 +338,60 @@ TEST(ReportTest, HardwareWithoutEnergyOmitsTheEnergyChartWithANote) {
   EXPECT_EQ(Marks(SvgById(r.html, "latency-chart")).size(), test::SyntheticLayers(o).size());
 }
 
+// The planned strategies' sensitivity chart: for an ILP run, one bar per tensor with
+// the trace per value of sensitivity.json (the negative estimate left out, and said
+// so); for a greedy run, the top-1 each tensor lost at b_min in greedy_probes.jsonl.
+// Runs of the other strategies have no such chart.
+TEST(ReportTest, TheSensitivityChartShowsTheTracesOrTheProbesTheRunKept) {
+  test::TempDir tmp;
+  test::SyntheticRunOptions o;
+  o.planned = "ilp";
+  const Rendered ilp = RenderSynthetic(tmp / "ilp", o);
+  const size_t n = test::SyntheticLayers(o).size();
+  const auto table = quant::SensitivityTable::FromJson(
+      nlohmann::json::parse(util::ReadFile(tmp / "ilp" / quant::kSensitivityFile)), "t");
+  const auto marks = Marks(SvgById(ilp.html, "sensitivity-chart"));
+  ASSERT_EQ(marks.size(), 2 * n - 1);
+  const auto w = Filter(marks, "kind", "w"), a = Filter(marks, "kind", "a");
+  ASSERT_EQ(w.size(), n - 1);
+  ASSERT_EQ(a.size(), n);
+  for (size_t l = 0; l < n; ++l) {
+    EXPECT_DOUBLE_EQ(Value(a[l]), table.layers[l].input_trace / table.layers[l].inputs) << l;
+    const size_t wi = l < 1 ? l : l - 1;
+    if (l == 1) continue;
+    EXPECT_EQ(w[wi].at("layer"), std::to_string(l));
+    EXPECT_DOUBLE_EQ(Value(w[wi]), table.layers[l].weight_trace / table.layers[l].weights) << l;
+  }
+  EXPECT_NE(ilp.html.find("1 estimates at or below zero (noise) are not drawn"), std::string::npos);
+
+  o.planned = "greedy";
+  const Rendered greedy = RenderSynthetic(tmp / "greedy", o);
+  const std::vector<search::Probe> probes = search::ReadProbes(*greedy.run.env, tmp / "greedy" / search::kProbesFile);
+  const auto gm = Marks(SvgById(greedy.html, "sensitivity-chart"));
+  size_t at_min = 0;
+  for (const search::Probe& p : probes) {
+    if (p.layer < 0 || p.bits != greedy.run.settings.b_min) continue;
+    const auto m = Filter(Filter(gm, "layer", std::to_string(p.layer)), "kind", p.weight ? "w" : "a");
+    ASSERT_EQ(m.size(), 1u) << p.layer;
+    EXPECT_DOUBLE_EQ(Value(m[0]), probes[0].accuracy - p.accuracy);
+    ++at_min;
+  }
+  EXPECT_EQ(gm.size(), at_min);
+  EXPECT_EQ(at_min, 2 * (n - 2));  // every layer but the pinned first and last
+
+  o.planned = "";
+  EXPECT_EQ(SvgById(RenderSynthetic(tmp / "ddpg", o).html, "sensitivity-chart"), "");
+
+  // A table of another network is refused, naming the file.
+  auto j = nlohmann::json::parse(util::ReadFile(tmp / "ilp" / quant::kSensitivityFile));
+  j["layers"][2]["name"] = "other";
+  util::WriteFileAtomic(tmp / "ilp" / quant::kSensitivityFile, j.dump());
+  EXPECT_EQ(test::InputErrorOf([&] { report::LoadRun(tmp / "ilp"); }),
+            fmt::format("{}: layers[2].name: expected '{}' (network.json), got 'other'",
+                        (tmp / "ilp" / quant::kSensitivityFile).string(),
+                        test::SyntheticLayers(o)[2].name));
+}
+
 TEST(ReportTest, AnInterruptedRunRendersItsCommittedEpisodesMarkedPartial) {
   test::TempDir tmp;
   test::SyntheticRunOptions o;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -17,7 +18,9 @@
 #include "hw/cost_table.h"
 #include "hw/spec.h"
 #include "hw/zoo.h"
+#include "quant/sensitivity.h"
 #include "search/env.h"
+#include "search/greedy.h"
 #include "search/run_settings.h"
 #include "search/search.h"
 #include "util/file.h"
@@ -34,6 +37,9 @@ struct SyntheticRunOptions {
   bool finished = true;  // summary.json
   bool state_json = true;
   unsigned seed = 1;
+  /// "ilp": also a sensitivity.json with seeded traces, one weight trace negative;
+  /// "greedy": also greedy_probes.jsonl, every probe with a seeded accuracy.
+  std::string planned;
 };
 
 inline std::vector<hw::LayerShape> SyntheticLayers(const SyntheticRunOptions& o) {
@@ -96,6 +102,32 @@ inline std::vector<search::EpisodeRecord> WriteSyntheticRun(const std::filesyste
     lines += search::RecordToJson(r).dump() + "\n";
   }
   util::WriteFileAtomic(dir / "log.jsonl", lines);
+  if (o.planned == "ilp") {
+    quant::SensitivityTable t;
+    t.probes = 12;
+    t.converged = true;
+    std::uniform_real_distribution<double> exponent(-4.0, 1.0);
+    for (const hw::LayerShape& l : layers) {
+      quant::LayerSensitivity ls;
+      ls.name = l.name;
+      ls.weights = 1000;
+      ls.inputs = 20000;
+      ls.weight_trace = ls.weights * std::pow(10.0, exponent(rng));
+      ls.input_trace = ls.inputs * std::pow(10.0, exponent(rng));
+      ls.weight_trace_se = 0.1 * ls.weight_trace;
+      ls.input_trace_se = 0.1 * ls.input_trace;
+      t.layers.push_back(ls);
+    }
+    t.layers[1].weight_trace = -3.0;  // an estimate below zero (noise)
+    util::WriteFileAtomic(dir / quant::kSensitivityFile, t.ToJson().dump(2) + "\n");
+  } else if (o.planned == "greedy") {
+    search::MeasureProbes(
+        env,
+        [&rng](const hw::Policy&) {
+          return search::EvalOutcome{std::uniform_real_distribution<double>(50.0, 92.0)(rng), 0, 0};
+        },
+        dir / search::kProbesFile, nullptr);
+  }
   if (o.state_json) {
     const int64_t n = o.episodes_committed;
     util::WriteFileAtomic(

@@ -13,6 +13,7 @@
 #include "hw/cost_model.h"
 #include "hw/spec.h"
 #include "hw/zoo.h"
+#include "test_util.h"
 #include "util/error.h"
 
 namespace haq::search {
@@ -214,6 +215,42 @@ TEST(SearchEnvTest, BadBudgetsAndSettingsHaveExactMessages) {
   o.b_max = 3;
   EXPECT_EQ(message([&] { Env(ParseBudget("latency=0.5"), o); }),
             "bits: expected 1 <= b_min <= b_max <= 8, got 6..3");
+}
+
+TEST(SearchEnvTest, SeveralBudgetsParseInOrderWithExactMessages) {
+  const std::vector<Budget> b = ParseBudgets("latency=4bit,size=0.3,energy=2mJ@bitfusion");
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].metric, Metric::kLatency);
+  EXPECT_EQ(b[0].uniform_bits, 4);
+  EXPECT_EQ(b[0].hardware, "");
+  EXPECT_EQ(b[1].metric, Metric::kSize);
+  EXPECT_DOUBLE_EQ(b[1].value, 0.3);
+  EXPECT_EQ(b[2].metric, Metric::kEnergy);
+  EXPECT_DOUBLE_EQ(b[2].value, 2e9);
+  EXPECT_FALSE(b[2].relative);
+  EXPECT_EQ(b[2].hardware, "bitfusion");
+  EXPECT_EQ(b[2].text, "energy=2mJ@bitfusion");
+  EXPECT_EQ(ParseBudgets("latency=0.5,energy=3bit@my spec.yaml").size(), 2u) << "later: any";
+  // One budget reads as before, named by the flag alone.
+  EXPECT_EQ(ParseBudgets("latency=0.5").front().text, "latency=0.5");
+  EXPECT_EQ(test::InputErrorOf([] { ParseBudgets("latency"); }),
+            "--budget: expected METRIC=AMOUNT, e.g. latency=0.6 (of uniform 8-bit), "
+            "latency=2.5ms, energy=3mJ, size=0.1MB, latency=4bit, got 'latency'");
+  EXPECT_EQ(test::InputErrorOf([] { ParseBudgets("latency=0.5,,size=0.3"); }),
+            "--budget (budget 2): expected METRIC=AMOUNT, got an empty entry in "
+            "'latency=0.5,,size=0.3'");
+  EXPECT_EQ(test::InputErrorOf([] { ParseBudgets("latency=0.5,size=-2"); }),
+            "--budget (budget 2): expected a positive number after 'size=', got '-2'");
+  EXPECT_EQ(test::InputErrorOf([] { ParseBudgets("latency=0.5@bitfusion,size=0.3"); }),
+            "--budget (budget 1): the first budget is on the run's hardware (--hw); expected no "
+            "@bitfusion on it (name another accelerator on a later budget), got "
+            "'latency=0.5@bitfusion'");
+  EXPECT_EQ(test::InputErrorOf([] { ParseBudgets("latency=0.5,latency=2ms"); }),
+            "--budget (budget 2): latency on the run's hardware is already budgeted by "
+            "'latency=0.5'; expected each metric once per accelerator, got 'latency=2ms'");
+  EXPECT_EQ(test::InputErrorOf([] { ParseBudgets("latency=0.5,energy=0.4@"); }),
+            "--budget (budget 2): expected a hardware name or spec file after '@', got nothing in "
+            "'energy=0.4@'");
 }
 
 }  // namespace

@@ -194,6 +194,47 @@ TEST(ChoiceSolverTest, MalformedProblemsAreNamed) {
             "ILP time limit: expected 0 < seconds <= 86400, got 0");
 }
 
+// A sensitivity table for `layers` with seeded traces; errors fall about 4x per bit,
+// with noise.
+quant::SensitivityTable RandomTable(const std::vector<hw::LayerShape>& layers, uint64_t seed) {
+  quant::SensitivityTable t;
+  std::mt19937_64 rng(seed);
+  for (const hw::LayerShape& l : layers) {
+    quant::LayerSensitivity s;
+    s.name = l.name;
+    s.weights = 1000;
+    s.inputs = 5000;
+    s.weight_trace = 1.0 + 9.0 * UniformUnit(rng);
+    s.input_trace = 1.0 + 9.0 * UniformUnit(rng);
+    for (int b = 1; b <= 8; ++b) {
+      s.weight_error[b - 1] = std::pow(0.25, b) * (0.5 + UniformUnit(rng));
+      s.input_error[b - 1] = std::pow(0.25, b) * (0.5 + UniformUnit(rng));
+    }
+    t.layers.push_back(s);
+  }
+  return t;
+}
+
+// The least summed perturbation over every policy of 4 free layers at bits 3..6 (16
+// (w, a) pairs each, 65,536 policies) that `allowed` accepts.
+double EnumeratedBest(const quant::SensitivityTable& t, const QuantEnv& env,
+                      const std::function<bool(const hw::Policy&)>& allowed) {
+  double best = std::numeric_limits<double>::infinity();
+  for (int code = 0; code < 65536; ++code) {
+    hw::Policy p = env.Uniform(3);
+    double value = 0.0;
+    for (size_t l = 0; l < 4; ++l) {
+      const int pair = (code >> (4 * l)) & 15;
+      p.layers[l].w_bits = 3 + pair / 4;
+      p.layers[l].a_bits = 3 + pair % 4;
+      value += t.layers[l].WeightPerturbation(p.layers[l].w_bits) +
+               t.layers[l].InputPerturbation(p.layers[l].a_bits);
+    }
+    if (allowed(p)) best = std::min(best, value);
+  }
+  return best;
+}
+
 // The planner over a real cost table: every policy of 4 free layers at bits 3..6
 // (16 (w, a) pairs each, 65,536 policies) enumerated against PlanIlp.
 TEST(IlpPlannerTest, EqualsTheBestPolicyByEnumerationOnARealCostTable) {
@@ -208,42 +249,16 @@ TEST(IlpPlannerTest, EqualsTheBestPolicyByEnumerationOnARealCostTable) {
   o.b_max = 6;
   o.pin_first = o.pin_last = false;
   const QuantEnv env(layers, table, ParseBudget("latency=0.45"), o);
-  quant::SensitivityTable t;
-  std::mt19937_64 rng(7);
-  for (const hw::LayerShape& l : layers) {
-    quant::LayerSensitivity s;
-    s.name = l.name;
-    s.weights = 1000;
-    s.inputs = 5000;
-    s.weight_trace = 1.0 + 9.0 * UniformUnit(rng);
-    s.input_trace = 1.0 + 9.0 * UniformUnit(rng);
-    for (int b = 1; b <= 8; ++b) {  // errors fall about 4x per bit, with noise
-      s.weight_error[b - 1] = std::pow(0.25, b) * (0.5 + UniformUnit(rng));
-      s.input_error[b - 1] = std::pow(0.25, b) * (0.5 + UniformUnit(rng));
-    }
-    t.layers.push_back(s);
-  }
-  const std::vector<IlpPolicy> plan = PlanIlp(t, {&env}, 3, 60.0);
+  const quant::SensitivityTable t = RandomTable(layers, 7);
+  const std::vector<PlannedPolicy> plan = PlanIlp(t, {&env}, 3, 60.0);
   ASSERT_EQ(plan.size(), 3u);
-  double best = std::numeric_limits<double>::infinity();
-  for (int code = 0; code < 65536; ++code) {
-    hw::Policy p = env.Uniform(3);
-    double value = 0.0;
-    for (size_t l = 0; l < 4; ++l) {
-      const int pair = (code >> (4 * l)) & 15;
-      p.layers[l].w_bits = 3 + pair / 4;
-      p.layers[l].a_bits = 3 + pair % 4;
-      value += t.layers[l].WeightPerturbation(p.layers[l].w_bits) +
-               t.layers[l].InputPerturbation(p.layers[l].a_bits);
-    }
-    if (env.Cost(p) <= env.budget()) best = std::min(best, value);
-  }
-  EXPECT_NEAR(plan[0].sensitivity, best, 1e-12 * best);
+  const double best = EnumeratedBest(t, env, [&](const hw::Policy& p) { return env.Cost(p) <= env.budget(); });
+  EXPECT_NEAR(plan[0].value, best, 1e-12 * best);
   for (size_t i = 0; i < plan.size(); ++i) {
     EXPECT_LE(env.Cost(plan[i].policy), env.budget());
     EXPECT_EQ(env.StepBits(env.EnforceBudget(plan[i].policy)), env.StepBits(plan[i].policy));
     if (i > 0) {
-      EXPECT_GE(plan[i].sensitivity, plan[i - 1].sensitivity);
+      EXPECT_GE(plan[i].value, plan[i - 1].value);
     }
   }
 }
@@ -267,7 +282,7 @@ TEST(IlpPlannerTest, HonoursPinsAndTheBitRange) {
     for (int b = 1; b <= 8; ++b) s.weight_error[b - 1] = s.input_error[b - 1] = std::pow(0.25, b);
     t.layers.push_back(s);
   }
-  const IlpPolicy p = PlanIlp(t, {&env}, 1, 60.0).front();
+  const PlannedPolicy p = PlanIlp(t, {&env}, 1, 60.0).front();
   EXPECT_LE(env.Cost(p.policy), env.budget());
   EXPECT_EQ(p.policy.layers.front().w_bits, 8);
   EXPECT_EQ(p.policy.layers.front().a_bits, 0);
@@ -280,14 +295,139 @@ TEST(IlpPlannerTest, HonoursPinsAndTheBitRange) {
     EXPECT_LE(p.policy.layers[l].a_bits, 7);
   }
   // The all-minimum policy's cost as the budget is feasible; below it, refused.
-  const QuantEnv tight(layers, table, ParseBudget(fmt::format("latency={}s", env.Cost(env.Uniform(3)) * 0.99)), o);
-  const std::string err = test::InputErrorOf([&] { PlanIlp(t, {&tight}, 1, 60.0); });
-  EXPECT_NE(err.find("infeasible: the cheapest choice in every layer costs"), std::string::npos) << err;
+  // The message shows the costs in the metric's unit (ms), the budget as given.
+  const double cheapest = env.Cost(env.Uniform(3));
+  const std::string text = fmt::format("latency={}s", cheapest * 0.99);
+  const QuantEnv tight(layers, table, ParseBudget(text), o);
+  EXPECT_EQ(test::InputErrorOf([&] { PlanIlp(t, {&tight}, 1, 60.0); }),
+            fmt::format("budget {}: infeasible: the cheapest choice in every layer costs {:.6g} "
+                        "ms, above the limit {:.6g} ms ({:.4f}x of it); raise the budget or lower "
+                        "--b-min",
+                        text, cheapest * 1e3, tight.budget() * 1e3, cheapest / tight.budget()));
   quant::SensitivityTable other = t;
   other.layers[2].name = "features.99";
   EXPECT_EQ(test::InputErrorOf([&] { PlanIlp(other, {&env}, 1, 60.0); }),
             fmt::format("ILP: layer 2: the sensitivity table has 'features.99', the model '{}'",
                         layers[2].name));
+}
+
+
+// A hand-worked walk. Start at the lowest values: a0 + b0 costs 20 > 15. Per cost
+// saved a0->a1 adds 1/4, a0->a2 5/8, b0->b1 3/5: take a1 (16, still over); then
+// b0->b1 (3/5) before a1->a2 (4/4): 11. Slack 4: a1->a0 (gain 1 for cost 4) fits,
+// b1->b0 (cost 5) does not: a0 + b1, value 3 at cost 15, which is also the optimum.
+TEST(GreedyChoicesTest, LowersByValuePerCostSavedThenSpendsTheSlack) {
+  ChoiceProblem p;
+  p.groups = {{{0.0, {10.0}}, {1.0, {6.0}}, {5.0, {2.0}}}, {{0.0, {10.0}}, {3.0, {5.0}}}};
+  p.limits = {15.0};
+  p.limit_names = {"latency=15"};
+  const ChoiceSolution s = GreedyChoices(p);
+  EXPECT_EQ(s.choice, (std::vector<int>{0, 1}));
+  EXPECT_EQ(s.value, 3.0);
+  EXPECT_EQ(s.costs, (std::vector<double>{15.0}));
+  EXPECT_EQ(s.value, SolveChoices(p).value);
+}
+
+// On random instances: with one budget the walk always ends within it (every group
+// can reach its cheapest option without raising a cost); with two it ends within
+// both or says it is stuck. Never better than the optimum, and after the slack is
+// spent no single option change lowers the value within the budgets.
+TEST(GreedyChoicesTest, MeetsTheBudgetsNeverBeatsTheOptimumAndLeavesNoRaiseThatFits) {
+  int stuck = 0;
+  double gap = 0.0;
+  int solved = 0;
+  for (uint64_t seed = 200; seed < 240; ++seed) {
+    const int budgets = seed % 2 == 0 ? 1 : 2;
+    const ChoiceProblem p = RandomProblem(seed, 5, 16, budgets);
+    ChoiceSolution s;
+    try {
+      s = GreedyChoices(p);
+    } catch (const util::InputError& e) {
+      ASSERT_EQ(budgets, 2) << "seed " << seed << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find("the greedy walk found no lowering"), std::string::npos);
+      ++stuck;
+      continue;
+    }
+    ExpectWithinBudgets(p, s);
+    const double optimum = EnumerateFeasible(p).front();
+    EXPECT_GE(s.value, optimum - 1e-12) << "seed " << seed;
+    gap += s.value - optimum;
+    ++solved;
+    for (size_t g = 0; g < p.groups.size(); ++g) {
+      for (size_t o = 0; o < p.groups[g].size(); ++o) {
+        const ChoiceOption& from = p.groups[g][static_cast<size_t>(s.choice[g])];
+        const ChoiceOption& to = p.groups[g][o];
+        if (!(to.value < from.value)) continue;
+        bool fits = true;
+        for (size_t b = 0; b < p.limits.size(); ++b) {
+          fits = fits && s.costs[b] - from.costs[b] + to.costs[b] <= p.limits[b] * (1 - 1e-12);
+        }
+        EXPECT_FALSE(fits) << "seed " << seed << ": group " << g << " option " << o << " fits";
+      }
+    }
+  }
+  std::printf("greedy: %d of 40 solved (%d stuck on two budgets), mean gap to the optimum %.4f\n",
+              solved, stuck, gap / solved);
+  EXPECT_GE(solved, 20);  // all 20 single-budget instances
+}
+
+// Two budgets the walk cannot meet together although a policy exists: lowering
+// group 0 or 1 to its second option saves budget b0 only by raising b1.
+TEST(GreedyChoicesTest, SaysWhenItsWalkIsStuckWhereTheIntegerProgramIsNot) {
+  ChoiceProblem p;
+  p.groups = {{{0.0, {2.0, 0.0}}, {1.0, {0.0, 2.0}}}, {{0.0, {2.0, 0.0}}, {1.0, {0.0, 2.0}}}};
+  p.limits = {2.0, 2.0};
+  p.limit_names = {"latency=2", "energy=2"};
+  EXPECT_EQ(test::InputErrorOf([&] { GreedyChoices(p); }),
+            "budget latency=2: the greedy walk found no lowering that meets it without raising "
+            "another budget's cost; the integer program (--agent ilp) solves such budgets exactly");
+  EXPECT_EQ(SolveChoices(p).value, 1.0);
+}
+
+// Two accelerators at once: a latency budget on bismo-edge and an energy budget on
+// bitfusion (its own cost table, at its own batch), against every policy of 4 free
+// layers at bits 3..6. BitFusion's energy for these layers falls little with bits
+// (all at 3 bits: 0.907x of 8-bit), so its budget is 0.92x, where it binds.
+TEST(IlpPlannerTest, MeetsBudgetsOnTwoAcceleratorsAsEnumerationDoes) {
+  hw::ZooInput in;
+  in.height = in.width = 64;
+  std::vector<hw::LayerShape> layers = hw::ZooLayerShapes("mobilenet_v2", in);
+  layers.resize(4);
+  const auto edge = hw::LoadHardware("bismo-edge");
+  const auto fusion = hw::LoadHardware("bitfusion");
+  const hw::CostTable edge_table = hw::BuildCostTable(*hw::MakeCostModel(edge), layers, "mnv2", 1);
+  const hw::CostTable fusion_table = hw::BuildCostTable(*hw::MakeCostModel(fusion), layers, "mnv2", 1);
+  EnvOptions o;
+  o.b_min = 3;
+  o.b_max = 6;
+  o.pin_first = o.pin_last = false;
+  const QuantEnv latency(layers, edge_table, ParseBudget("latency=0.5"), o);
+  const QuantEnv energy(layers, fusion_table, ParseBudget("energy=0.92@bitfusion"), o);
+  const quant::SensitivityTable t = RandomTable(layers, 11);
+  auto within = [](const QuantEnv& e, const hw::Policy& p) { return e.Cost(p) <= e.budget(); };
+  const double best_latency_only =
+      EnumeratedBest(t, latency, [&](const hw::Policy& p) { return within(latency, p); });
+  const double best = EnumeratedBest(
+      t, latency, [&](const hw::Policy& p) { return within(latency, p) && within(energy, p); });
+  ASSERT_GT(best, best_latency_only) << "the energy budget should bind";
+  const PlannedPolicy plan = PlanIlp(t, {&latency, &energy}, 1, 60.0).front();
+  EXPECT_NEAR(plan.value, best, 1e-12 * best);
+  EXPECT_LE(latency.Cost(plan.policy), latency.budget());
+  EXPECT_LE(energy.Cost(plan.policy), energy.budget());
+  ASSERT_EQ(plan.costs.size(), 2u);
+  EXPECT_DOUBLE_EQ(plan.costs[0], latency.Cost(plan.policy));
+  EXPECT_DOUBLE_EQ(plan.costs[1], energy.Cost(plan.policy));
+}
+
+
+// A program far too large to prove optimal within a millisecond (300 layers x 64
+// choices, two budgets) stops with the time-limit message.
+TEST(ChoiceSolverTest, ASolvePastItsTimeLimitIsAnErrorNamingTheFlag) {
+  ChoiceProblem p = RandomProblem(5, 300, 64, 2);
+  p.time_limit_seconds = 0.001;
+  const std::string err = test::InputErrorOf([&] { SolveChoices(p); });
+  EXPECT_EQ(err.rfind("ILP: no proven optimum within the time limit of 0.001 s (--ilp-time-limit); ", 0), 0u)
+      << err;
 }
 
 }  // namespace

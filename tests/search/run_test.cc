@@ -3,11 +3,14 @@
 // flag of the run settings table.
 #include "search/run.h"
 
-#include "search/ilp.h"
-
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sstream>
+
+#include "search/greedy.h"
+#include "search/ilp.h"
 #include "search/run_impl.h"
 #include "search/run_settings_values.h"
 #include "test_util.h"
@@ -196,7 +199,7 @@ TEST_F(RunTest, AnIlpRunPlaysTheSolversCandidatesAndResumesToTheUninterruptedRun
   EXPECT_EQ(test::SearchRunOutcome(cut), test::SearchRunOutcome(whole));
   // The same table (its wall time apart), computed once in the interrupted run.
   auto table_of = [](const fs::path& dir) {
-    json j = json::parse(util::ReadFile(dir / kSensitivityFile));
+    json j = json::parse(util::ReadFile(dir / quant::kSensitivityFile));
     j.erase("seconds");
     return j;
   };
@@ -205,9 +208,9 @@ TEST_F(RunTest, AnIlpRunPlaysTheSolversCandidatesAndResumesToTheUninterruptedRun
   RunWiring w(s);
   std::vector<std::string> names;
   for (const hw::LayerShape& l : w.layers()) names.push_back(l.name);
-  const quant::SensitivityTable t = quant::ReadSensitivity(whole / kSensitivityFile, w.SensitivityKey(), names);
+  const quant::SensitivityTable t = quant::ReadSensitivity(whole / quant::kSensitivityFile, w.SensitivityKey(), names);
   EXPECT_EQ(t.probes, 6);
-  const std::vector<IlpPolicy> plan = PlanIlp(t, {&w.env()}, 3, 60.0);
+  const std::vector<PlannedPolicy> plan = PlanIlp(t, {&w.env()}, 3, 60.0);
   ASSERT_EQ(out.search.log.size(), 3u);
   for (size_t e = 0; e < 3; ++e) {
     EXPECT_EQ(hw::PolicyToJson(out.search.log[e].policy, "", ""), hw::PolicyToJson(plan[e].policy, "", ""));
@@ -216,15 +219,88 @@ TEST_F(RunTest, AnIlpRunPlaysTheSolversCandidatesAndResumesToTheUninterruptedRun
   }
 
   // The same directory's table, as if computed for another split.
-  json other = json::parse(util::ReadFile(cut / kSensitivityFile));
+  json other = json::parse(util::ReadFile(cut / quant::kSensitivityFile));
   other["computed_for"]["split_seed"] = 7;
-  util::WriteFileAtomic(cut / kSensitivityFile, other.dump());
+  util::WriteFileAtomic(cut / quant::kSensitivityFile, other.dump());
   RunSettings more = s;
   more.episodes = 4;
   EXPECT_EQ(test::InputErrorOf([&] { RunJob(more, cut, true, Quiet()); }),
-            (cut / kSensitivityFile).string() +
+            (cut / quant::kSensitivityFile).string() +
                 ": computed_for.split_seed: the table was computed for 7, this run has 0; delete "
                 "the file to compute it afresh");
+}
+
+// --agent greedy through the same loop: its probes are kept in the run directory as
+// they finish; a run killed during the probes (settings.json and the probes done so
+// far, nothing else) resumes to the uninterrupted run, and its one episode plays the
+// walk over the probes it measured.
+TEST_F(RunTest, AGreedyRunKilledDuringItsProbesResumesToTheUninterruptedRun) {
+  RunSettings s = Tiny();
+  s.agent = "greedy";
+  s.b_min = 6;
+  s.budget = "latency=7bit";
+  s.finetune_steps = 0;
+  const fs::path whole = dir_->path() / "greedy_whole";
+  const RunOutcome out = RunJob(s, whole, false, Quiet());
+  const fs::path cut = dir_->path() / "greedy_cut";
+  fs::create_directories(cut);
+  fs::copy_file(whole / "settings.json", cut / "settings.json");
+  const std::string probes = util::ReadFile(whole / kProbesFile);
+  size_t at = 0;
+  for (int i = 0; i < 20; ++i) at = probes.find('\n', at) + 1;
+  util::WriteFileAtomic(cut / kProbesFile, probes.substr(0, at));
+  RunJob(s, cut, true, Quiet());
+  EXPECT_EQ(test::SearchRunOutcome(cut), test::SearchRunOutcome(whole));
+  auto accuracies = [](const fs::path& file) {
+    std::vector<double> a;
+    std::istringstream in(util::ReadFile(file));
+    for (std::string line; std::getline(in, line);) a.push_back(json::parse(line)["accuracy"]);
+    return a;
+  };
+  EXPECT_EQ(accuracies(cut / kProbesFile), accuracies(whole / kProbesFile));
+
+  RunWiring w(s);
+  const std::vector<Probe> measured = MeasureProbes(w.env(), w.Evaluator(), whole / kProbesFile, nullptr);
+  ASSERT_EQ(measured.size(), GreedyProbes(w.env()).size());
+  ASSERT_EQ(out.search.log.size(), 1u);
+  EXPECT_EQ(hw::PolicyToJson(out.search.log[0].policy, "", ""),
+            hw::PolicyToJson(PlanGreedy(measured, w.envs()).policy, "", ""));
+  EXPECT_FALSE(out.search.log[0].walled);
+}
+
+// Two budgets on two accelerators: every candidate of the ILP meets both (the energy
+// one costed on bitfusion's own table), and the uniform baseline is the largest
+// width meeting both. Other agents are refused two budgets.
+TEST_F(RunTest, AnIlpRunMeetsALatencyAndAnEnergyBudgetOnTwoAccelerators) {
+  RunSettings s = Tiny();
+  s.agent = "ilp";
+  s.episodes = 2;
+  s.hessian_images = 64;
+  s.hessian_probes = 4;
+  s.budget = "latency=0.5,energy=3bit@bitfusion";
+  const RunOutcome out = RunJob(s, dir_->path() / "two_budgets", false, Quiet());
+  RunWiring w(s);
+  const std::vector<const QuantEnv*> envs = w.envs();
+  ASSERT_EQ(envs.size(), 2u);
+  EXPECT_EQ(envs[1]->budget_spec().hardware, "bitfusion");
+  ASSERT_EQ(out.search.log.size(), 2u);
+  for (const EpisodeRecord& r : out.search.log) {
+    EXPECT_LE(envs[0]->Cost(r.policy), envs[0]->budget());
+    EXPECT_LE(envs[1]->Cost(r.policy), envs[1]->budget());
+  }
+  int uniform = s.b_max;
+  while (uniform > s.b_min && (envs[0]->Cost(envs[0]->Uniform(uniform)) > envs[0]->budget() ||
+                               envs[1]->Cost(envs[1]->Uniform(uniform)) > envs[1]->budget())) {
+    --uniform;
+  }
+  EXPECT_EQ(out.uniform_bits, uniform);
+  EXPECT_EQ(out.summary.rows[1].label, fmt::format("uniform {}-bit (largest within budget)", uniform));
+
+  RunSettings ddpg = s;
+  ddpg.agent = "ddpg";
+  EXPECT_EQ(test::InputErrorOf([&] { ddpg.Validate(); }),
+            "--budget: 2 budgets need --agent ilp or greedy (the ddpg agent's wall enforces one "
+            "budget); expected one budget, got 'latency=0.5,energy=3bit@bitfusion'");
 }
 
 }  // namespace
