@@ -16,6 +16,7 @@ Action RegisterEval(CLI::App& app);
 Action RegisterQuantize(CLI::App& app);
 Action RegisterSearch(CLI::App& app);
 Action RegisterSensitivity(CLI::App& app);
+Action RegisterSweep(CLI::App& app);
 Action RegisterReport(CLI::App& app);
 Action RegisterExport(CLI::App& app);
 

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
       haq::cli::RegisterSearch);
   add("sensitivity", "Per-layer Hessian-trace sensitivity (what --agent ilp minimises), as JSON",
       haq::cli::RegisterSensitivity);
+  add("sweep", "Pareto sweep: a search per budget, the front against uniform widths (resumable)",
+      haq::cli::RegisterSweep);
   add("report", "HTML report of a search run (or --compare several runs)", haq::cli::RegisterReport);
   add("export", "Export a quantized model: ONNX (QDQ, opset 13) or bit-packed weights",
       haq::cli::RegisterExport);

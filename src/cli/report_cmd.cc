@@ -7,6 +7,8 @@
 
 #include "cli/commands.h"
 #include "report/report.h"
+#include "search/sweep.h"
+#include "util/json.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -22,6 +24,27 @@ struct ReportOptions {
   std::string out;
 };
 
+// A sweep directory: the front's report, and each budget's run's own beside it.
+void ReportSweep(const fs::path& dir, const std::string& out_flag) {
+  const fs::path front_path = dir / search::kFrontFile;
+  if (!fs::exists(front_path)) {
+    throw util::InputError(fmt::format(
+        "{}: the sweep is not finished (no {}); continue it with haq sweep --resume {}",
+        dir.string(), search::kFrontFile, dir.string()));
+  }
+  const search::SweepFront front =
+      search::SweepFront::FromJson(util::ReadJsonFile(front_path), front_path.string());
+  const fs::path out = out_flag.empty() ? dir / "report.html" : fs::path(out_flag);
+  util::CheckWritableDestination(out);
+  for (const search::FrontPoint& p : front.points) {
+    const report::RunReportData run = report::LoadRun(dir / p.run);
+    util::WriteFileAtomic(dir / p.run / "report.html", report::RenderHtml(run));
+  }
+  util::WriteFileAtomic(out, report::RenderSweepHtml(front));
+  fmt::print("wrote {} (the front of {} budgets) and each budget's report.html in its run\n",
+             out.string(), front.points.size());
+}
+
 void RunReport(const ReportOptions& o) {
   if (!o.compare && o.runs.size() != 1) {
     throw util::InputError(fmt::format(
@@ -30,6 +53,10 @@ void RunReport(const ReportOptions& o) {
   if (o.compare && o.runs.size() < 2) {
     throw util::InputError(fmt::format("--compare: expected at least 2 run directories, got {}",
                                        o.runs.size()));
+  }
+  if (!o.compare && fs::exists(fs::path(o.runs.front()) / search::kSweepFile)) {
+    ReportSweep(o.runs.front(), o.out);
+    return;
   }
   for (const std::string& dir : o.runs) report::CheckRunDirectory(dir);
   const fs::path out = !o.out.empty() ? fs::path(o.out)
@@ -62,7 +89,8 @@ Action RegisterReport(CLI::App& app) {
       "Examples:\n"
       "  haq report runs/a                      # writes runs/a/report.html\n"
       "  haq report runs/a --out a.html\n"
-      "  haq report --compare runs/edge runs/cloud --out compare.html");
+      "  haq report --compare runs/edge runs/cloud --out compare.html\n"
+      "  haq report runs/front                  # a sweep: the front, and each budget's run");
   return [o] { RunReport(*o); };
 }
 

@@ -4,6 +4,14 @@
 
 namespace haq::cli {
 
+std::set<std::string> GivenRunKeys(const CLI::App& app) {
+  std::set<std::string> given;
+  for (const search::RunParam& p : search::RunParams()) {
+    if (app.count(p.flag) > 0) given.insert(p.key);
+  }
+  return given;
+}
+
 void AddRunFlags(CLI::App& app, search::RunSettings& s, const std::set<std::string>& keys) {
   const search::RunSettings defaults;
   for (const search::RunParam& p : search::RunParams()) {

@@ -15,4 +15,7 @@ namespace haq::cli {
 /// unless it is empty.
 void AddRunFlags(CLI::App& app, search::RunSettings& s, const std::set<std::string>& keys = {});
 
+/// The settings keys of the run flags given on `app`'s command line.
+std::set<std::string> GivenRunKeys(const CLI::App& app);
+
 }  // namespace haq::cli

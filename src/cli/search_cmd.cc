@@ -5,7 +5,6 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <set>
 
 #include "cli/commands.h"
 #include "cli/run_flags.h"
@@ -14,6 +13,7 @@
 #include "search/run.h"
 #include "search/run_settings.h"
 #include "util/error.h"
+#include "util/progress.h"
 #include "util/stats.h"
 
 namespace haq::cli {
@@ -29,7 +29,7 @@ struct SearchCliOptions {
 };
 
 double Minutes(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 60.0;
+  return util::SecondsSince(t0) / 60.0;
 }
 
 // With restarts: each search's best, by reward as in the run.
@@ -99,11 +99,7 @@ void RunSearchCommand(const SearchCliOptions& o, const CLI::App& app) {
   search::RunSettings s = o.settings;
   if (resume) {
     // The run's settings; each flag given is taken or refused (ResumeSettings).
-    std::set<std::string> given;
-    for (const search::RunParam& p : search::RunParams()) {
-      if (app.count(p.flag) > 0) given.insert(p.key);
-    }
-    s = search::SettingsForResume(o.resume, o.settings, given);
+    s = search::SettingsForResume(o.resume, o.settings, GivenRunKeys(app));
   } else if (o.out.empty()) {
     throw util::InputError("expected --out DIR (a new run) or --resume DIR (continue a run)");
   }

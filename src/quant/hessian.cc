@@ -301,7 +301,7 @@ SensitivityTable ComputeSensitivity(QuantContext& context, const data::Dataset& 
       }
     }
   }
-  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  t.seconds = util::SecondsSince(start);
   return t;
 }
 

@@ -72,6 +72,14 @@ svg.chart rect.fp { fill: url(#fp-hatch); fill-opacity: 1; stroke: #8592a3; stro
 .s-a, .sw.s-a { fill: #e07b1f; background: #e07b1f; }
 .b-compute, .sw.b-compute { fill: #2d6fb7; background: #2d6fb7; }
 .b-memory, .sw.b-memory { fill: #d1495b; background: #d1495b; }
+svg.chart .uniform-line { fill: none; stroke: #c98a00; stroke-width: 2; stroke-dasharray: 6 4; }
+svg.chart circle.uniform-point { fill: #c98a00; }
+svg.chart circle.searched { fill: #d1495b; }
+svg.chart line.seed-range { stroke: #d1495b; stroke-width: 1.6; }
+svg.chart line.seed-range.u { stroke: #c98a00; }
+.legend span.sw.uniform-line { background: repeating-linear-gradient(90deg, #c98a00 0 6px, transparent 6px 10px); width: 22px; height: 3px; vertical-align: 4px; }
+.legend span.sw.searched { background: #d1495b; border-radius: 50%; }
+.legend span.sw.seed-range { background: #d1495b; width: 2px; height: 14px; }
 svg.chart circle.point { fill: #2d6fb7; fill-opacity: 0.8; }
 svg.chart circle.point.walled { fill: #fff; fill-opacity: 1; stroke: #2d6fb7; stroke-width: 1.4; }
 svg.chart circle.point.front { fill: #d1495b; fill-opacity: 0.95; }
@@ -718,6 +726,125 @@ std::string RenderHtml(const RunReportData& run) {
   body += "<h2>Layers of the best policy</h2>\n" + LayerTable(run);
   body += "<h2>Settings</h2>\n" + SettingsTable(run);
   return Document(fmt::format("haq report: {}", RunTitle(run)), body);
+}
+
+namespace {
+
+// A point of the sweep's chart: its mark, with the seeds' range as a bar.
+std::string FrontMark(const Scale& x, const Scale& y, double cost_ratio, double mean,
+                      const std::vector<double>& seeds, const std::string& css_class,
+                      const std::string& data, const std::string& title) {
+  std::string out;
+  const auto [lo, hi] = std::minmax_element(seeds.begin(), seeds.end());
+  if (lo != seeds.end() && *lo < *hi) {
+    out += fmt::format("<line class=\"seed-range{}\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\n",
+                       css_class == "searched" ? "" : " u", Px(x(cost_ratio)), Px(x(cost_ratio)),
+                       Px(y(*lo)), Px(y(*hi)));
+  }
+  out += fmt::format(
+      "<circle class=\"mark {}\" {} data-cost=\"{}\" data-value=\"{}\" cx=\"{}\" cy=\"{}\" "
+      "r=\"5\"><title>{}</title></circle>\n",
+      css_class, data, Num(cost_ratio), Num(mean), Px(x(cost_ratio)), Px(y(mean)), Escape(title));
+  return out;
+}
+
+// Test top-1 after the final fine-tune against cost: the searched policy of every
+// budget and the uniform widths joined by the line a searched point is judged
+// against; bars span the fine-tune seeds.
+std::string FrontChart(const search::SweepFront& f, const std::string& id) {
+  std::vector<double> xs, ys;
+  for (const search::FrontPoint& p : f.points) {
+    xs.push_back(p.cost_ratio);
+    ys.insert(ys.end(), p.seeds.begin(), p.seeds.end());
+  }
+  for (const search::UniformPoint& u : f.uniform) {
+    xs.push_back(u.cost_ratio);
+    ys.insert(ys.end(), u.seeds.begin(), u.seeds.end());
+  }
+  const Ticks xt = NiceTicks(*std::min_element(xs.begin(), xs.end()), *std::max_element(xs.begin(), xs.end()), 10);
+  const Ticks yt = NiceTicks(*std::min_element(ys.begin(), ys.end()), *std::max_element(ys.begin(), ys.end()), 6);
+  const Frame fr{80, 16, kWidth - 100, 420};
+  const Scale x = svg::XScale(fr, xt);
+  const Scale y = svg::YScale(fr, yt);
+  std::string out = svg::Open(id, kWidth, fr.bottom() + 50,
+                              "Test top-1 after the final fine-tune against cost: searched and uniform");
+  out += svg::YAxis(fr, y, yt, "test top-1 after the final fine-tune (%)");
+  out += svg::XAxis(fr, x, xt, fmt::format("{} (x uniform 8-bit)", f.metric));
+  std::vector<search::UniformPoint> u = f.uniform;
+  std::sort(u.begin(), u.end(), [](const auto& a, const auto& b) { return a.cost_ratio < b.cost_ratio; });
+  std::string d;
+  for (const search::UniformPoint& p : u) {
+    d += fmt::format("{}{} {}", d.empty() ? "M" : " L", Px(x(p.cost_ratio)), Px(y(p.test_top1)));
+  }
+  out += fmt::format("<path class=\"uniform-line\" d=\"{}\"/>\n", d);
+  for (const search::UniformPoint& p : u) {
+    out += FrontMark(x, y, p.cost_ratio, p.test_top1, p.seeds, "uniform-point",
+                     fmt::format("data-bits=\"{}\"", p.bits),
+                     fmt::format("uniform {}-bit: {:.2f}% at {:.3f}x", p.bits, p.test_top1, p.cost_ratio));
+    out += svg::Text(x(p.cost_ratio), y(p.test_top1) + 18, fmt::format("{}-bit", p.bits), "ref-label",
+                     "middle");
+  }
+  for (const search::FrontPoint& p : f.points) {
+    out += FrontMark(x, y, p.cost_ratio, p.test_top1, p.seeds, "searched",
+                     fmt::format("data-budget=\"{}\"", Escape(p.budget)),
+                     fmt::format("{}: {:.2f}% at {:.3f}x{}", p.budget, p.test_top1, p.cost_ratio,
+                                 p.above_line ? fmt::format(", {:+.2f} above the uniform line", *p.above_line)
+                                              : std::string()));
+  }
+  return out + "</svg>\n";
+}
+
+std::string Signed(const std::optional<double>& v) {
+  return v ? fmt::format("{:+.2f}", *v) : std::string("&ndash;");
+}
+
+}  // namespace
+
+std::string RenderSweepHtml(const search::SweepFront& f) {
+  const std::string title = fmt::format("{} on {}, {} sweep", f.model, f.hardware, f.metric);
+  std::string body = fmt::format("<h1>haq sweep report: {}</h1>\n", Escape(title));
+  int above = 0, spanned = 0;
+  for (const search::FrontPoint& p : f.points) {
+    if (!p.above_line) continue;
+    ++spanned;
+    above += *p.above_line > 0 ? 1 : 0;
+  }
+  body += fmt::format(
+      "<p class=\"note\">{} budgets; {} of the {} searched policies within the uniform widths' span "
+      "lie above the line between them. Every policy had the same final fine-tune ({} steps{}).</p>\n",
+      f.points.size(), above, spanned, f.final_finetune_steps,
+      f.final_seeds.size() > 1 ? fmt::format(", {} seeds; bars span them", f.final_seeds.size())
+                               : std::string());
+  body += "<h2>The front</h2>\n";
+  body += Legend({Swatch("searched", "searched policy of a budget"),
+                  Swatch("uniform-line", "uniform widths, joined"),
+                  Swatch("seed-range", "range over fine-tune seeds")});
+  body += FrontChart(f, "front-chart");
+  body += "<h2>Points</h2>\n<table>\n<tr><th>policy</th><th class=\"num\">cost (x 8-bit)</th>"
+          "<th class=\"num\">test top-1 after FT (%)</th><th class=\"num\">per seed</th>"
+          "<th class=\"num\">minus its uniform baseline</th><th class=\"num\">above the uniform "
+          "line</th><th>run</th></tr>\n";
+  auto seeds_text = [](const std::vector<double>& v) {
+    std::string t;
+    for (double a : v) t += fmt::format("{}{:.2f}", t.empty() ? "" : " ", a);
+    return t;
+  };
+  for (const search::FrontPoint& p : f.points) {
+    body += fmt::format(
+        "<tr><td>searched, {}</td><td class=\"num\">{:.3f}</td><td class=\"num\">{:.2f}</td>"
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td><a href=\"{}/report.html\">{}</a></td></tr>\n",
+        Escape(p.budget), p.cost_ratio, p.test_top1, seeds_text(p.seeds), Signed(p.minus_uniform),
+        Signed(p.above_line), Escape(p.run), Escape(p.run));
+  }
+  for (const search::UniformPoint& u : f.uniform) {
+    body += fmt::format(
+        "<tr><td>uniform {}-bit</td><td class=\"num\">{:.3f}</td><td class=\"num\">{:.2f}</td>"
+        "<td class=\"num\">{}</td><td></td><td></td><td></td></tr>\n",
+        u.bits, u.cost_ratio, u.test_top1, seeds_text(u.seeds));
+  }
+  body += "</table>\n";
+  return Document(fmt::format("haq sweep report: {}", title), body);
 }
 
 namespace {

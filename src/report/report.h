@@ -25,6 +25,7 @@
 #include "quant/sensitivity.h"
 #include "search/env.h"
 #include "search/greedy.h"
+#include "search/front.h"
 #include "search/run_settings.h"
 
 namespace haq::report {
@@ -128,6 +129,11 @@ RunReportData LoadRun(const std::filesystem::path& dir);
 
 /// The whole report as one HTML document.
 std::string RenderHtml(const RunReportData& run);
+
+/// A sweep's report (`haq report DIR` on a sweep directory): its front.json as a
+/// chart of the searched points against the uniform line, and a table linking each
+/// budget's run.
+std::string RenderSweepHtml(const search::SweepFront& front);
 
 /// A few lines for the terminal: best episode, reward, accuracy, cost ratio, mean
 /// bits per layer class, Pareto front size, the file written.

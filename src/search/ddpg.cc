@@ -12,6 +12,7 @@
 
 #include "util/error.h"
 #include "util/file.h"
+#include "util/progress.h"
 
 namespace haq::search {
 
@@ -256,7 +257,7 @@ struct Ddpg::Impl {
     SoftUpdate(*critic, *critic_target, opt.tau);
     ++updates;
     update_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        util::SecondsSince(start);
   }
 
   /// Slot of the i-th oldest transition.

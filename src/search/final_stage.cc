@@ -3,12 +3,16 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <optional>
+
 #include "hw/policy.h"
 #include "search/run_impl.h"
 #include "train/checkpoint.h"
 #include "train/quantized.h"
 #include "train/trainer.h"
 #include "util/file.h"
+#include "util/progress.h"
 #include "util/stats.h"
 
 namespace haq::search {
@@ -37,7 +41,70 @@ double Top1(const train::QuantizedModel& q, const data::Dataset& d) {
   return train::Evaluate(*q.net, loader, q.hook.get()).top1;
 }
 
+// Final fine-tunes measured on the reward and the test images, each read from the
+// run's records when they hold it, else fine-tuned and recorded; one calibrated
+// context per seed.
+class FinalTuner {
+ public:
+  FinalTuner(const RunWiring::Impl& w, FineTuneRecords& records, std::FILE* notes)
+      : w_(w), records_(records), notes_(notes) {}
+
+  // `model`, when given, gets the fine-tuned model (empty when the record was read).
+  FineTuneRecord Tune(const hw::Policy& policy, const std::string& label, uint64_t seed,
+                      train::QuantizedModel* model = nullptr) {
+    if (std::optional<FineTuneRecord> r = records_.Find(policy, seed)) {
+      fmt::print(notes_, "final fine-tune of {} (seed {}): read from {}\n", label, seed, kFineTunesFile);
+      return *r;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    train::QuantizedModel q = FinalFineTune(w_, policy, label, seed, Context(seed), notes_);
+    FineTuneRecord r;
+    r.bits = PolicyBits(policy);
+    r.seed = seed;
+    r.reward_top1 = Top1(q, w_.reward);
+    r.test_top1 = Top1(q, w_.test);
+    r.seconds = util::SecondsSince(t0);
+    records_.Add(r);
+    if (model) *model = std::move(q);
+    return r;
+  }
+
+  // The fine-tuned model itself (fine-tuned again when its record was read: on the
+  // same machine it is the model the record measured).
+  train::QuantizedModel Model(const hw::Policy& policy, const std::string& label, uint64_t seed) {
+    return FinalFineTune(w_, policy, label + ", again for best_model.pt", seed, Context(seed), notes_);
+  }
+
+ private:
+  const std::shared_ptr<quant::QuantContext>& Context(uint64_t seed) {
+    if (seed == w_.settings.seed) return w_.context;
+    if (seed != context_seed_ || !context_) {
+      context_ = w_.MakeContext(seed);
+      context_seed_ = seed;
+    }
+    return context_;
+  }
+  const RunWiring::Impl& w_;
+  FineTuneRecords& records_;
+  std::FILE* notes_;
+  std::shared_ptr<quant::QuantContext> context_;
+  uint64_t context_seed_ = 0;
+};
+
 }  // namespace
+
+std::vector<std::vector<FineTuneRecord>> MeasureFinalFineTunes(
+    RunWiring& wiring, const std::vector<std::pair<std::string, hw::Policy>>& policies,
+    const std::vector<uint64_t>& seeds, FineTuneRecords& records, std::FILE* notes) {
+  FinalTuner tuner(wiring.impl(), records, notes);
+  std::vector<std::vector<FineTuneRecord>> out(policies.size());
+  for (const uint64_t seed : seeds) {
+    for (size_t i = 0; i < policies.size(); ++i) {
+      out[i].push_back(tuner.Tune(policies[i].second, policies[i].first, seed));
+    }
+  }
+  return out;
+}
 
 RunSummary FinalStage(RunWiring& wiring, const SearchResult& result, const fs::path& dir,
                       std::FILE* notes) {
@@ -47,6 +114,8 @@ RunSummary FinalStage(RunWiring& wiring, const SearchResult& result, const fs::p
   const EpisodeRecord& search_best = result.log.at(static_cast<size_t>(result.best));
   RunSummary out;
   if (s.restarts > 1) out.restarts = RestartBests(result.log, s.episodes_per_restart(), s.seed);
+  FineTuneRecords records(dir / kFineTunesFile, FineTuneKey(s));
+  FinalTuner tuner(w, records, notes);
 
   // The policy delivered: the best episode or, with --final-candidates K, whichever
   // of the K best distinct policies is best on the reward images after the final
@@ -55,18 +124,18 @@ RunSummary FinalStage(RunWiring& wiring, const SearchResult& result, const fs::p
   const std::vector<int64_t> candidates = TopDistinctEpisodes(result.log, s.final_candidates);
   size_t chosen = 0;
   train::QuantizedModel chosen_model;
+  std::optional<FineTuneRecord> chosen_record;
   if (candidates.size() > 1 && finetuned) {
-    double chosen_accuracy = -1.0;
     for (size_t k = 0; k < candidates.size(); ++k) {
       const EpisodeRecord& e = result.log.at(static_cast<size_t>(candidates[k]));
-      train::QuantizedModel q = FinalFineTune(
-          w, e.policy,
+      train::QuantizedModel q;
+      const FineTuneRecord r = tuner.Tune(
+          e.policy,
           fmt::format("candidate {}/{} (episode {})", k + 1, candidates.size(), e.episode + 1),
-          s.seed, w.context, notes);
-      const double accuracy = Top1(q, w.reward);
-      out.final_candidates.push_back({e.episode, e.accuracy, accuracy});
-      if (accuracy > chosen_accuracy) {  // ties keep the higher reward
-        chosen_accuracy = accuracy;
+          s.seed, &q);
+      out.final_candidates.push_back({e.episode, e.accuracy, r.reward_top1});
+      if (!chosen_record || r.reward_top1 > chosen_record->reward_top1) {  // ties keep the higher reward
+        chosen_record = r;
         chosen = k;
         chosen_model = std::move(q);
       }
@@ -104,20 +173,19 @@ RunSummary FinalStage(RunWiring& wiring, const SearchResult& result, const fs::p
     f.test_top1 = Top1(train::ApplyPolicy(w.model.net, w.context, f.policy, nullptr, {}), w.test);
     if (i > 0 && finetuned) {
       const bool searched = i + 1 == out.rows.size();
-      train::QuantizedModel q = searched && chosen_model.hook
-                                    ? std::move(chosen_model)
-                                    : FinalFineTune(w, f.policy, f.label, s.seed, w.context, notes);
-      f.test_top1_finetuned_seeds.push_back(Top1(q, w.test));
-      if (searched) best_model = std::move(q);
+      if (searched && chosen_record) {
+        f.test_top1_finetuned_seeds.push_back(chosen_record->test_top1);
+        best_model = std::move(chosen_model);
+      } else {
+        f.test_top1_finetuned_seeds.push_back(
+            tuner.Tune(f.policy, f.label, s.seed, searched ? &best_model : nullptr).test_top1);
+      }
     }
   }
   for (size_t k = 1; k < out.final_seeds.size(); ++k) {
-    const auto context = w.MakeContext(out.final_seeds[k]);
     for (size_t i = 1; i < out.rows.size(); ++i) {
-      out.rows[i].test_top1_finetuned_seeds.push_back(Top1(
-          FinalFineTune(w, out.rows[i].policy, out.rows[i].label, out.final_seeds[k], context,
-                        notes),
-          w.test));
+      out.rows[i].test_top1_finetuned_seeds.push_back(
+          tuner.Tune(out.rows[i].policy, out.rows[i].label, out.final_seeds[k]).test_top1);
     }
   }
   for (FinalRow& f : out.rows) {
@@ -127,7 +195,10 @@ RunSummary FinalStage(RunWiring& wiring, const SearchResult& result, const fs::p
                                 ? f.test_top1
                                 : util::Mean(f.test_top1_finetuned_seeds);
   }
-  if (!best_model.hook) best_model = train::ApplyPolicy(w.model.net, w.context, best.policy, nullptr, {});
+  if (!best_model.hook) {
+    best_model = finetuned ? tuner.Model(best.policy, out.rows[2].label, s.seed)
+                           : train::ApplyPolicy(w.model.net, w.context, best.policy, nullptr, {});
+  }
   // Searched minus the uniform baseline, seed by seed: both had the same batch order
   // and calibration, so the pairs share that noise.
   if (finetuned) {

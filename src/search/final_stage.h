@@ -5,10 +5,13 @@
 /// baseline at the budget the same way (--final-seeds K times, seeds seed..seed+K-1,
 /// each with a calibration of its own seed), measure everything on the test images,
 /// and write best_model.pt, final_policy.json and summary.json (atomically) to the
-/// run directory. The test set plays no part in the choice.
+/// run directory. The test set plays no part in the choice. Every fine-tune is
+/// recorded in the run directory as it finishes (finetunes.h), so a run stopped in
+/// its final stage resumes without redoing the ones done.
 #include <cstdio>
 #include <filesystem>
 
+#include "search/finetunes.h"
 #include "search/run.h"
 #include "search/summary.h"
 
@@ -18,5 +21,13 @@ namespace haq::search {
 /// per final fine-tune. Returns what summary.json now holds.
 RunSummary FinalStage(RunWiring& w, const SearchResult& result, const std::filesystem::path& dir,
                       std::FILE* notes);
+
+/// The final fine-tune of each of `policies` (labelled, for the notes) with each of
+/// `seeds`, as FinalStage fine-tunes its rows, measured on the reward and the test
+/// images: read from `records` when they hold it, else fine-tuned and added.
+/// Returns the records by policy, then by seed.
+std::vector<std::vector<FineTuneRecord>> MeasureFinalFineTunes(
+    RunWiring& w, const std::vector<std::pair<std::string, hw::Policy>>& policies,
+    const std::vector<uint64_t>& seeds, FineTuneRecords& records, std::FILE* notes);
 
 }  // namespace haq::search

@@ -110,13 +110,13 @@ std::vector<Probe> MeasureProbes(const QuantEnv& env, const PolicyEvaluator& eva
     Probe p = expected[i];
     const auto t0 = std::chrono::steady_clock::now();
     p.accuracy = evaluate(ProbePolicy(env, p)).accuracy;
-    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    p.seconds = util::SecondsSince(t0);
     done.push_back(p);
     util::WriteFileAtomic(cache, [&](std::ostream& out) {
       for (const Probe& d : done) out << ProbeToJson(env, d).dump() << '\n';
     });
     if (progress) {
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double elapsed = util::SecondsSince(start);
       const double per = elapsed / static_cast<double>(i + 1 - first);
       fmt::print(progress, "probe {}/{}  {}  acc {:.2f}%{}  {:.1f}s  ETA {}\n", i + 1,
                  expected.size(), Describe(env, p), p.accuracy,

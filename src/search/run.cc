@@ -249,10 +249,6 @@ std::vector<std::vector<double>> PlanActions(const std::vector<PlannedPolicy>& p
   return actions;
 }
 
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 std::unique_ptr<Agent> RunWiring::MakePlannedAgent(std::FILE* progress, std::FILE* notes) {
@@ -279,7 +275,7 @@ std::unique_ptr<Agent> RunWiring::MakePlannedAgent(std::FILE* progress, std::FIL
                  "ilp: sensitivity from {} Hutchinson probes{}; {} candidate policies in {:.3f} s "
                  "(objective {:.4g} .. {:.4g})\n",
                  table.probes, table.converged ? "" : " (cap reached before the tolerance)",
-                 plan.size(), Since(t0), plan.front().value, plan.back().value);
+                 plan.size(), util::SecondsSince(t0), plan.front().value, plan.back().value);
       return PlanActions(plan, envs(), "ilp", progress);
     });
   }
@@ -294,7 +290,7 @@ std::unique_ptr<Agent> RunWiring::MakePlannedAgent(std::FILE* progress, std::FIL
       fmt::print(progress,
                  "greedy: {} probes ({} of evaluation); policy in {:.3f} s, summed accuracy drop "
                  "{:.3f} points\n",
-                 probes.size(), util::FormatDuration(seconds), Since(t0), p.value);
+                 probes.size(), util::FormatDuration(seconds), util::SecondsSince(t0), p.value);
       return PlanActions({p}, envs(), "greedy", progress);
     });
   }
@@ -384,15 +380,14 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
   // (SettingsForResume gives such settings; anything else is refused here, naming the
   // flag); settings.json is rewritten only when this resume records a value it lacks.
   cfg.resume_settings = [&s, &dir](const json& saved) {
-    std::set<std::string> every_key;
-    for (const RunParam& p : RunParams()) every_key.insert(p.key);
-    SettingsForResume(dir, s, every_key);
+    SettingsForResume(dir, s, RunKeys());
     return SettingsToRecord(saved, s);
   };
   cfg.run_files = w.RunFiles();
   cfg.machine = MachineInfo::Current;
   cfg.progress = streams.progress;
   cfg.after_episode = streams.after_episode;
+  cfg.on_open = streams.on_open;
   RunOutcome out;
   out.search = RunSearch(env, *agent, w.Evaluator(), cfg);
   if (out.search.resumed_from > 0) {

@@ -109,6 +109,9 @@ struct RunStreams {
   std::function<void(const EpisodeRecord&)> after_episode;
   /// Called when the episodes are done, before the final stage's long quiet stretch.
   std::function<void(const SearchResult&)> after_search;
+  /// Called with the run directory once it is open, before any long work
+  /// (SearchConfig::on_open).
+  std::function<void(const std::filesystem::path&)> on_open;
 };
 
 /// The settings a run directory holds, read and validated: `dir`/settings.json.

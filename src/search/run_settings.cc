@@ -159,6 +159,12 @@ const std::vector<RunParam>& RunParams() {
   return table;
 }
 
+std::set<std::string> RunKeys() {
+  std::set<std::string> keys;
+  for (const RunParam& p : RunParams()) keys.insert(p.key);
+  return keys;
+}
+
 const RunParam& RunParamByKey(const std::string& key) {
   for (const RunParam& p : RunParams()) {
     if (p.key == key) return p;

@@ -134,6 +134,9 @@ struct RunParam {
 
 /// The table, in flag order.
 const std::vector<RunParam>& RunParams();
+/// Every settings key of the table (a resume that must repeat every setting passes
+/// them all as given to SettingsForResume).
+std::set<std::string> RunKeys();
 /// The parameter with settings.json key `key`; std::out_of_range if none.
 const RunParam& RunParamByKey(const std::string& key);
 

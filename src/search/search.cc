@@ -20,10 +20,6 @@ namespace {
 
 constexpr const char* kStateFormat = "haq-search-state-1";
 
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 std::string AgentFile(int64_t episodes_done) { return fmt::format("agent-{:06d}.bin", episodes_done); }
 
 // The committed episodes of `dir`: log.jsonl cut to state.json's count.
@@ -235,6 +231,7 @@ OpenedRun OpenRunDirectory(const QuantEnv& env, Agent& agent, const SearchConfig
       throw util::IoError(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
     }
     util::WriteFileAtomic(settings_path, cfg.settings.dump(2) + "\n");
+    if (cfg.on_open) cfg.on_open(dir);
     agent.Prepare(dir);  // it may keep files here
   } else {
     const json saved = util::ReadJsonFile(settings_path);
@@ -283,6 +280,7 @@ OpenedRun OpenRunDirectory(const QuantEnv& env, Agent& agent, const SearchConfig
       }
     }
     // The agent's preparation (it may keep files here), then its saved state.
+    if (cfg.on_open) cfg.on_open(dir);
     agent.Prepare(dir);
     if (!run.agent_file.empty()) agent.Load((dir / run.agent_file).string());
     // Recorded once the resume is accepted, so that the next resume goes on with them.
@@ -340,7 +338,7 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
     Episode episode;
     EpisodeRecord rec = RollOut(env, agent, e, episode);
     if (cfg.machine) rec.machine = cfg.machine();
-    rec.act_seconds = Since(t0);
+    rec.act_seconds = util::SecondsSince(t0);
 
     const EvalOutcome outcome = evaluate(rec.policy);
     rec.accuracy = outcome.accuracy;
@@ -351,7 +349,7 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
 
     const auto t_update = std::chrono::steady_clock::now();
     agent.EndEpisode(episode);
-    rec.update_seconds = Since(t_update);
+    rec.update_seconds = util::SecondsSince(t_update);
 
     const bool improved = result.best < 0 || rec.reward > result.log[static_cast<size_t>(result.best)].reward;
     if (improved) result.best = e;
@@ -368,8 +366,8 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
                             hw::PolicyToJson(best, cfg.settings.value("model", ""),
                                              cfg.settings.value("hardware", "")));
     }
-    result.log.back().checkpoint_seconds = Since(t_commit);
-    result.log.back().seconds = Since(t0);
+    result.log.back().checkpoint_seconds = util::SecondsSince(t_commit);
+    result.log.back().seconds = util::SecondsSince(t0);
     WriteLog(dir, result.log);
     util::WriteFileAtomic(state_path, json{{"format", kStateFormat},
                                            {"episodes_done", e + 1},
@@ -383,7 +381,7 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
     const EpisodeRecord& r = result.log.back();
     const EpisodeRecord& b = result.log[static_cast<size_t>(result.best)];
     if (cfg.progress) {
-      const double per = Since(run_start) / static_cast<double>(e + 1 - first);
+      const double per = util::SecondsSince(run_start) / static_cast<double>(e + 1 - first);
       fmt::print(cfg.progress,
                  "episode {}/{}  reward {:+.4f}  acc {:.2f}%  {} {:.3f}x{}  best {:+.4f} (ep {}, "
                  "acc {:.2f}%, {:.3f}x)  {:.1f}s  ETA {}\n",

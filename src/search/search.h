@@ -94,6 +94,10 @@ struct SearchConfig {
   /// Files (name, contents) written when the run starts or resumes, e.g. the layer
   /// shapes and hardware spec the costs come from.
   std::vector<std::pair<std::string, std::string>> run_files;
+  /// Called with the run directory once it is open (made, or resumed and accepted),
+  /// before the agent prepares there: a sweep (sweep.h) puts the files its runs
+  /// share in it.
+  std::function<void(const std::filesystem::path&)> on_open;
   std::FILE* progress = nullptr;
   /// Called after each episode is committed (tests use it to interrupt runs).
   std::function<void(const EpisodeRecord&)> after_episode;

@@ -5,6 +5,10 @@
 
 namespace haq::util {
 
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 std::string FormatDuration(double seconds) {
   if (!(seconds >= 0) || seconds > 1e8) return "?";
   const auto s = static_cast<int64_t>(seconds + 0.5);
@@ -24,7 +28,7 @@ Progress::Progress(std::FILE* stream, std::string label, int64_t total, std::str
       last_print_(start_) {}
 
 double Progress::ElapsedSeconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return SecondsSince(start_);
 }
 
 std::string Progress::Line(int64_t done, const std::string& suffix) const {

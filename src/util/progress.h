@@ -10,6 +10,9 @@
 
 namespace haq::util {
 
+/// Seconds elapsed since `t0` on the steady clock.
+double SecondsSince(std::chrono::steady_clock::time_point t0);
+
 /// "1:02:03" / "2:03" for seconds.
 std::string FormatDuration(double seconds);
 

@@ -84,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"NoSubcommand", "", 2, "A subcommand is required" + kUsage},
         BadInput{"UnknownSubcommand", "frob --model resnet18", 2,
                  "unknown command 'frob'; expected one of: cost, list, train, eval, quantize, "
-                 "search, sensitivity, report, export" + kUsage},
+                 "search, sensitivity, sweep, report, export" + kUsage},
         BadInput{"UnknownFlag", kCost + "--frob", 2,
                  "The following argument was not expected: --frob" + kUsage},
         BadInput{"RequiredFlagMissing", "cost --hw bitfusion", 2, "--model is required" + kUsage},
@@ -107,6 +107,27 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"InfeasibleBudgetForIlp",
                  "search --model mobilenet_v2_fmnist --hw bismo-edge --agent ilp --budget "
                  "latency=0.05 --out r",
+                 1,
+                 "haq: error: budget latency=0.05: infeasible: the cheapest choice in every layer "
+                 "costs 0.6395 ms, above the limit 0.15292 ms (4.1819x of it); raise the budget or "
+                 "lower --b-min\n"},
+        // haq sweep: its budgets come from --budgets, each checked before the
+        // directory is made.
+        BadInput{"SweepGivenABudget",
+                 "sweep --budget latency=0.5 --budgets latency=0.3,0.4 --out s", 1,
+                 "haq: error: --budget: a sweep takes its budgets from --budgets "
+                 "METRIC=A1,A2,...\n"},
+        BadInput{"SweepWithoutBudgets", "sweep --out s", 1,
+                 "haq: error: --budgets: expected METRIC=A1,A2,... for a new sweep\n"},
+        BadInput{"SweepOfOneBudget", "sweep --budgets latency=0.3 --out s", 1,
+                 "haq: error: --budgets: expected at least two amounts for a sweep (one budget "
+                 "is a search: haq search --budget), got 'latency=0.3'\n"},
+        BadInput{"SweepResumeOfNoSweep", "sweep --resume s", 1,
+                 "haq: error: --resume: s: not a sweep directory (no sweep.json; a search run "
+                 "resumes with haq search)\n"},
+        BadInput{"SweepWithAnInfeasibleBudget",
+                 "sweep --model mobilenet_v2_fmnist --hw bismo-edge --budgets latency=0.5,0.05 "
+                 "--out s",
                  1,
                  "haq: error: budget latency=0.05: infeasible: the cheapest choice in every layer "
                  "costs 0.6395 ms, above the limit 0.15292 ms (4.1819x of it); raise the budget or "

@@ -19,6 +19,48 @@ namespace {
 
 using test::RunHaq;
 
+// `haq sweep` end to end: a run directory per budget, the shared files beside them,
+// the front printed and in front.json, and `haq report` on the sweep writing the
+// front's page and each run's own.
+TEST(SearchCliTest, ASweepRunsEachBudgetAndReportsItsFront) {
+  test::TempDir dir;
+  const auto r = RunHaq(
+      "sweep --agent ilp --episodes 2 --hessian-images 64 --hessian-probes 4 --b-min 3 "
+      "--reward-images 300 --tune-images 512 --calib-batches 1 --final-finetune-steps 2 "
+      "--test-images 1000 --seed 3 --budgets latency=0.4,0.6 --out s",
+      dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(test::ListDir(dir / "s"),
+            "final_finetunes.jsonl\nfront.json\nlatency-0.4\nlatency-0.6\nsensitivity.json\n"
+            "settings.json\nsweep.json\n");
+  const auto front = nlohmann::json::parse(util::ReadFile(dir / "s" / "front.json"));
+  ASSERT_EQ(front["points"].size(), 2u);
+  ASSERT_EQ(front["uniform"].size(), 6u);  // 3..8 bits
+  for (const auto& p : front["points"]) {
+    const auto sum = nlohmann::json::parse(
+        util::ReadFile(dir / "s" / p["run"].get<std::string>() / "summary.json"));
+    EXPECT_EQ(p["cost_ratio"], sum["rows"][2]["cost_ratio"]);
+    EXPECT_EQ(p["test_top1"], sum["rows"][2]["test_top1_finetuned"]);
+    // The printed row: the budget, its cost and its accuracy.
+    EXPECT_NE(r.out.find(fmt::format("searched {}", p["budget"].get<std::string>())), std::string::npos)
+        << r.out;
+  }
+  EXPECT_NE(r.out.find("uniform 3-bit"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sweep: run 2/2 at latency=0.6"), std::string::npos) << r.out;
+
+  const auto rep = RunHaq("report s", dir.path());
+  ASSERT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  EXPECT_EQ(rep.out, "wrote s/report.html (the front of 2 budgets) and each budget's report.html in its run\n");
+  EXPECT_NE(util::ReadFile(dir / "s" / "report.html").find("id=\"front-chart\""), std::string::npos);
+  for (const char* run : {"latency-0.4", "latency-0.6"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / "s" / run / "report.html")) << run;
+  }
+  // A finished sweep resumed does no work and gives the same front.
+  const auto again = RunHaq("sweep --resume s", dir.path());
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(nlohmann::json::parse(util::ReadFile(dir / "s" / "front.json")), front);
+}
+
 TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   test::TempDir dir;
   const std::string common =
@@ -31,7 +73,8 @@ TEST(SearchCliTest, TinySearchWritesARunWhosePolicyOtherCommandsReproduce) {
   EXPECT_NE(r.out.find("test top-1 on the first 1000 of the 10000 test images"), std::string::npos)
       << r.out;
   EXPECT_EQ(test::ListDir(dir / "run"),
-            "agent-000002.bin\nbest_model.pt\nbest_policy.json\nfinal_policy.json\nhardware.yaml\n"
+            "agent-000002.bin\nbest_model.pt\nbest_policy.json\nfinal_finetunes.jsonl\n"
+            "final_policy.json\nhardware.yaml\n"
             "log.jsonl\nnetwork.json\nsettings.json\nstate.json\nsummary.json\n");
   // Without --final-candidates the delivered policy is the search's best.
   EXPECT_EQ(util::ReadFile(dir / "run" / "final_policy.json"),

@@ -327,6 +327,53 @@ TEST(ReportTest, FinalSeedsShowAsMeanAndSpreadWithThePairedDifference) {
   EXPECT_EQ(old.find("paired-difference"), std::string::npos);
 }
 
+// A sweep's report: one mark per searched budget and per uniform width with its
+// values, the seeds' range as a bar, the uniform line through the widths by cost,
+// and the count of points above that line.
+TEST(ReportTest, ASweepsFrontShowsEveryBudgetAndUniformWidthWithItsValues) {
+  search::SweepFront f;
+  f.model = "mobilenet_v2_fmnist";
+  f.hardware = "bismo-edge";
+  f.metric = "latency";
+  f.final_seeds = {0, 1};
+  f.final_finetune_steps = 600;
+  f.uniform = {{2, 0.2, 70.0, {69.0, 71.0}}, {3, 0.3, 86.0, {86.0, 86.0}}, {4, 0.4, 90.0, {89.5, 90.5}}};
+  f.points = {{"latency=0.25", "latency-0.25", 0.25, 80.0, {79.0, 81.0}, 1.0, 2.0},
+              {"latency=0.35", "latency-0.35", 0.35, 87.5, {87.0, 88.0}, 0.5, -0.5},
+              {"latency=0.5", "latency-0.5", 0.5, 91.0, {91.0, 91.0}, 1.0, std::nullopt}};
+  const std::string html = report::RenderSweepHtml(f);
+  const std::string chart = SvgById(html, "front-chart");
+  const auto marks = Marks(chart);
+  const auto searched = Filter(marks, "class", " searched");
+  ASSERT_EQ(searched.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(searched[i].at("budget"), f.points[i].budget);
+    EXPECT_EQ(Value(searched[i], "cost"), f.points[i].cost_ratio);
+    EXPECT_EQ(Value(searched[i]), f.points[i].test_top1);
+  }
+  const auto uniform = Filter(marks, "class", " uniform-point");
+  ASSERT_EQ(uniform.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(std::stoi(uniform[i].at("bits")), f.uniform[i].bits);
+    EXPECT_EQ(Value(uniform[i]), f.uniform[i].test_top1);
+  }
+  // Bars for every point whose seeds differ: two searched, two uniform.
+  size_t bars = 0;
+  for (size_t at = chart.find("seed-range"); at != std::string::npos; at = chart.find("seed-range", at + 1)) ++bars;
+  EXPECT_EQ(bars, 4u);
+  // The line through the widths by cost: a move and two segments.
+  const size_t d = chart.find("class=\"uniform-line\" d=\"");
+  ASSERT_NE(d, std::string::npos);
+  const std::string path = chart.substr(d, chart.find("\"/>", d) - d);
+  EXPECT_EQ(std::count(path.begin(), path.end(), 'M'), 1);
+  EXPECT_EQ(std::count(path.begin(), path.end(), 'L'), 2);
+  EXPECT_NE(html.find("3 budgets; 1 of the 2 searched policies within the uniform widths' span lie "
+                      "above the line"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">-0.50</td>"), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"latency-0.35/report.html\">"), std::string::npos);
+}
+
 TEST(ReportTest, HardwareWithoutEnergyOmitsTheEnergyChartWithANote) {
   test::TempDir tmp;
   test::SyntheticRunOptions o;

@@ -7,13 +7,18 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdio>
+#include <set>
 #include <sstream>
 
+#include "search/finetunes.h"
 #include "search/greedy.h"
 #include "search/ilp.h"
 #include "search/run_impl.h"
 #include "search/run_settings_values.h"
+#include "search/sweep.h"
 #include "test_util.h"
+#include "train/checkpoint.h"
 #include "train/quantized.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -301,6 +306,192 @@ TEST_F(RunTest, AnIlpRunMeetsALatencyAndAnEnergyBudgetOnTwoAccelerators) {
   EXPECT_EQ(test::InputErrorOf([&] { ddpg.Validate(); }),
             "--budget: 2 budgets need --agent ilp or greedy (the ddpg agent's wall enforces one "
             "budget); expected one budget, got 'latency=0.5,energy=3bit@bitfusion'");
+}
+
+
+// Notes written to a file, for counting what a run did.
+class NotesFile {
+ public:
+  explicit NotesFile(fs::path path) : path_(std::move(path)), file_(std::fopen(path_.c_str(), "w")) {}
+  ~NotesFile() { std::fclose(file_); }
+  RunStreams Streams(std::function<void(const EpisodeRecord&)> after = nullptr) const {
+    RunStreams st = Quiet(std::move(after));
+    st.notes = file_;
+    return st;
+  }
+  // The note lines containing `what`, and not `unless` when given.
+  size_t Count(const std::string& what, const std::string& unless = "") const {
+    std::fflush(file_);
+    std::istringstream in(util::ReadFile(path_));
+    size_t n = 0;
+    for (std::string line; std::getline(in, line);) {
+      n += line.find(what) != std::string::npos && (unless.empty() || line.find(unless) == std::string::npos);
+    }
+    return n;
+  }
+
+ private:
+  fs::path path_;
+  std::FILE* file_;
+};
+
+std::vector<std::string> Lines(const fs::path& file) {
+  std::vector<std::string> out;
+  std::istringstream in(util::ReadFile(file));
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The distinct (policy, seed) pairs of `pairs`.
+size_t Distinct(const std::vector<std::pair<hw::Policy, uint64_t>>& pairs) {
+  std::set<std::pair<std::vector<std::pair<int, int>>, uint64_t>> seen;
+  for (const auto& [p, seed] : pairs) seen.insert({PolicyBits(p), seed});
+  return seen.size();
+}
+
+constexpr const char* kFreshFineTune = "final fine-tune of ";
+constexpr const char* kReadFineTune = "read from final_finetunes.jsonl";
+constexpr const char* kAgainFineTune = "again for best_model.pt";
+
+// The final stage records each fine-tune as it finishes: one stopped midway (no
+// summary, policy or model written yet, only its first two records kept) resumes to
+// the uninterrupted final stage, reading those two instead of fine-tuning again (the
+// delivered policy's model alone is fine-tuned again, for best_model.pt).
+TEST_F(RunTest, AFinalStageStoppedMidwayResumesWithoutRedoingTheFineTunesItRecorded) {
+  RunSettings s = Tiny();
+  s.final_candidates = 2;
+  s.final_seeds = 2;
+  const fs::path whole = CopyOfBase("final_whole");
+  const RunOutcome out =
+      RunJob(SettingsForResume(whole, s, {"final_candidates", "final_seeds"}), whole, true, Quiet());
+  const RunSummary& sum = out.summary;
+  ASSERT_EQ(sum.final_candidates.size(), 2u);
+  std::vector<std::pair<hw::Policy, uint64_t>> tuned;
+  for (const CandidateRow& c : sum.final_candidates) {
+    tuned.emplace_back(out.search.log[static_cast<size_t>(c.episode)].policy, 3);
+  }
+  for (uint64_t seed : {3, 4}) tuned.emplace_back(sum.rows[1].policy, seed);
+  tuned.emplace_back(sum.rows[2].policy, 4);
+  const std::vector<std::string> records = Lines(whole / kFineTunesFile);
+  EXPECT_EQ(records.size(), Distinct(tuned));
+
+  const fs::path cut = dir_->path() / "final_cut";
+  fs::copy(whole, cut, fs::copy_options::recursive);
+  for (const char* f : {"summary.json", "final_policy.json", "best_model.pt"}) fs::remove(cut / f);
+  util::WriteFileAtomic(cut / kFineTunesFile, records[0] + "\n" + records[1] + "\n");
+  const NotesFile notes(dir_->path() / "final_cut_notes.txt");
+  RunJob(ReadRunSettings(cut), cut, true, notes.Streams());
+  for (const char* f : {"summary.json", "final_policy.json"}) {
+    EXPECT_TRUE(util::ReadFile(cut / f) == util::ReadFile(whole / f)) << f;
+  }
+  // The same records (their wall times apart) and the same model, tensor for tensor.
+  auto without_seconds = [](const fs::path& file) {
+    std::vector<json> lines;
+    for (const std::string& line : Lines(file)) {
+      lines.push_back(json::parse(line));
+      lines.back().erase("seconds");
+    }
+    return lines;
+  };
+  EXPECT_EQ(without_seconds(cut / kFineTunesFile), without_seconds(whole / kFineTunesFile));
+  const train::Checkpoint a = train::LoadCheckpoint(cut / "best_model.pt");
+  const train::Checkpoint b = train::LoadCheckpoint(whole / "best_model.pt");
+  ASSERT_EQ(a.model_state.size(), b.model_state.size());
+  for (const auto& [name, t] : a.model_state) {
+    EXPECT_TRUE(torch::equal(t, b.model_state.at(name))) << name;
+  }
+  EXPECT_EQ(notes.Count(kReadFineTune), 2u);
+  EXPECT_EQ(notes.Count(kAgainFineTune), 1u);
+  EXPECT_EQ(notes.Count(kFreshFineTune, kReadFineTune), records.size() - 2 + 1);
+}
+
+// A sweep: a run per budget, the ILP's sensitivity table computed once and shared,
+// no (policy, seed) fine-tuned twice across its runs and its uniform line. Stopped
+// in its second run and resumed, it reads the finished first run and finishes the
+// second; its front holds each run's delivered policy and the uniform widths.
+TEST_F(RunTest, ASweepSharesWhatDoesNotDependOnTheBudgetAndResumes) {
+  RunSettings s = Tiny();
+  s.agent = "ilp";
+  s.episodes = 2;
+  s.hessian_images = 64;
+  s.hessian_probes = 4;
+  s.final_candidates = 2;
+  s.final_seeds = 2;
+  s.b_min = 3;
+  const std::vector<std::string> budgets = {"latency=0.4", "latency=0.6"};
+  const fs::path dir = dir_->path() / "sweep";
+  const NotesFile notes(dir_->path() / "sweep_notes.txt");
+  int committed = 0;
+  EXPECT_THROW(RunSweep(s, budgets, dir, false, notes.Streams([&](const EpisodeRecord&) {
+                 if (++committed == 3) throw Interrupt{};  // run 2's first episode
+               })),
+               Interrupt);
+  const fs::path run1 = dir / "latency-0.4", run2 = dir / "latency-0.6";
+  const std::string run1_summary = util::ReadFile(run1 / "summary.json");
+  EXPECT_FALSE(fs::exists(run2 / "summary.json"));
+  EXPECT_EQ(test::InputErrorOf([&] {
+              RunSweep(s, {"latency=0.4", "latency=0.5"}, dir, true, Quiet());
+            }),
+            "--resume: " + dir.string() + ": the sweep's budgets are those of its sweep.json");
+  const SweepOutcome out = RunSweep(ReadRunSettings(dir), ReadSweepBudgets(dir), dir, true, notes.Streams());
+  EXPECT_EQ(util::ReadFile(run1 / "summary.json"), run1_summary);
+  EXPECT_EQ(json::parse(util::ReadFile(dir / kFrontFile)), out.front.ToJson());
+
+  // One sensitivity pass: the same table, wall time included, in every run.
+  auto seconds_of = [](const fs::path& d) {
+    return json::parse(util::ReadFile(d / quant::kSensitivityFile))["seconds"].get<double>();
+  };
+  EXPECT_EQ(seconds_of(run1), seconds_of(dir));
+  EXPECT_EQ(seconds_of(run2), seconds_of(dir));
+  // Every fine-tune done once: as many fresh ones as distinct records, and those are
+  // the runs' rows and candidates and the uniform widths.
+  const std::vector<std::string> records = Lines(dir / kFineTunesFile);
+  EXPECT_EQ(notes.Count(kFreshFineTune, kReadFineTune), records.size());
+  std::vector<std::pair<hw::Policy, uint64_t>> tuned;
+  for (const fs::path& run : {run1, run2}) {
+    const RunSummary sum = RunSummary::FromJson(json::parse(util::ReadFile(run / "summary.json")), "summary.json");
+    const std::vector<EpisodeRecord> log = ReadRun(run).log;
+    for (const CandidateRow& c : sum.final_candidates) tuned.emplace_back(log[static_cast<size_t>(c.episode)].policy, 3);
+    for (uint64_t seed : {3, 4}) {
+      tuned.emplace_back(sum.rows[1].policy, seed);
+      tuned.emplace_back(sum.rows[2].policy, seed);
+    }
+  }
+  RunWiring w(s);
+  for (int b = 3; b <= 8; ++b) {
+    for (uint64_t seed : {3, 4}) tuned.emplace_back(w.env().Uniform(b), seed);
+  }
+  EXPECT_EQ(records.size(), Distinct(tuned));
+
+  // The front: each run's delivered policy, and the uniform widths as fine-tuned
+  // for the runs' own uniform baselines.
+  const SweepFront& f = out.front;
+  ASSERT_EQ(f.points.size(), 2u);
+  ASSERT_EQ(f.uniform.size(), 6u);
+  EXPECT_EQ(f.final_seeds, (std::vector<uint64_t>{3, 4}));
+  for (size_t i = 0; i < 2; ++i) {
+    const RunSummary& sum = out.runs[i];
+    const FrontPoint& p = f.points[i];
+    EXPECT_EQ(p.budget, budgets[i]);
+    EXPECT_EQ(p.cost_ratio, sum.rows[2].cost_ratio);
+    EXPECT_EQ(p.seeds, sum.rows[2].test_top1_finetuned_seeds);
+    EXPECT_EQ(p.minus_uniform, sum.searched_minus_uniform->mean);
+    int bits = 0;
+    ASSERT_EQ(std::sscanf(sum.rows[1].label.c_str(), "uniform %d-bit", &bits), 1);
+    const UniformPoint& u = f.uniform.at(static_cast<size_t>(bits - 3));
+    EXPECT_EQ(u.bits, bits);
+    EXPECT_EQ(u.cost_ratio, sum.rows[1].cost_ratio);
+    EXPECT_EQ(u.seeds, sum.rows[1].test_top1_finetuned_seeds);
+    const std::optional<double> line = UniformLineAt(f.uniform, p.cost_ratio);
+    EXPECT_EQ(p.above_line.has_value(), line.has_value());
+    if (line) {
+      EXPECT_EQ(*p.above_line, p.test_top1 - *line);
+    }
+  }
+  EXPECT_EQ(f.uniform.back().cost_ratio, 1.0);
+  EXPECT_EQ(test::InputErrorOf([&] { ReadSweepBudgets(run1); }),
+            "--resume: " + run1.string() + ": not a sweep directory (no sweep.json; a search run "
+            "resumes with haq search)");
 }
 
 }  // namespace
