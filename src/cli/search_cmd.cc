@@ -86,6 +86,17 @@ void PrintResults(const search::RunOutcome& r, const search::RunSettings& s) {
                  ? fmt::format("; after FT: mean ± population std over {} seeds",
                                sum.final_seeds.size())
                  : "");
+  // The same rows against each further budget (--budget given several times).
+  for (size_t k = 0; k < sum.rows.front().other_budgets.size(); ++k) {
+    const search::BudgetCost& b0 = sum.rows.front().other_budgets[k];
+    fmt::print("{:<40} {:>12} {:>8}  (budget {}: {:.4g} {})\n", "", b0.unit, "x 8-bit", b0.budget,
+               b0.limit_in_unit, b0.unit);
+    for (const search::FinalRow& f : sum.rows) {
+      const search::BudgetCost& b = f.other_budgets.at(k);
+      fmt::print("{:<40} {:>12.4f} {:>8.3f}  {}\n", f.label, b.cost_in_unit, b.cost_ratio,
+                 b.cost_in_unit <= b.limit_in_unit ? "within" : "over");
+    }
+  }
   if (sum.searched_minus_uniform) {
     const std::vector<double>& d = sum.searched_minus_uniform->per_seed;
     fmt::print("searched - uniform {}-bit after the final fine-tune: {} points{}\n", r.uniform_bits,

@@ -634,18 +634,30 @@ std::string SummaryTable(const RunReportData& run) {
     return "<p class=\"note\">No summary.json: the run did not finish, so there are no test-set "
            "results.</p>\n";
   }
-  std::string out =
-      "<table id=\"summary-table\"><tr><th>policy</th><th class=\"num\">cost</th><th "
-      "class=\"num\">test top-1</th><th class=\"num\">after final fine-tune</th></tr>\n";
+  // A column per further budget (--budget given several times), with its limit.
+  std::string others;
+  for (const search::BudgetCost& b : run.summary->front().other_budgets) {
+    others += fmt::format("<th class=\"num\">{} (limit {:.4g} {})</th>", Escape(b.budget),
+                          b.limit_in_unit, Escape(b.unit));
+  }
+  std::string out = fmt::format(
+      "<table id=\"summary-table\"><tr><th>policy</th><th class=\"num\">cost</th>{}<th "
+      "class=\"num\">test top-1</th><th class=\"num\">after final fine-tune</th></tr>\n",
+      others);
   size_t seeds = 1;
   for (const SummaryRow& r : *run.summary) {
     const std::string after = r.finetuned_seeds.size() > 1
                                   ? util::MeanSpread(r.finetuned_seeds)
                                   : fmt::format("{:.2f}", r.test_top1_finetuned);
     seeds = std::max(seeds, r.finetuned_seeds.size());
-    out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2f}%</td><td "
+    std::string cells;
+    for (const search::BudgetCost& b : r.other_budgets) {
+      cells += fmt::format("<td class=\"num\">{:.4g} {} ({:.3f}x)</td>", b.cost_in_unit,
+                           Escape(b.unit), b.cost_ratio);
+    }
+    out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td>{}<td class=\"num\">{:.2f}%</td><td "
                        "class=\"num\">{}%</td></tr>\n",
-                       Escape(r.label), Escape(CostText(run, r.cost)), r.test_top1, after);
+                       Escape(r.label), Escape(CostText(run, r.cost)), cells, r.test_top1, after);
   }
   out += "</table>\n";
   if (seeds > 1) {

@@ -115,7 +115,7 @@ void LoadSummary(const fs::path& dir, RunReportData& run) {
   std::vector<SummaryRow> rows;
   for (const search::FinalRow& r : summary.rows) {
     rows.push_back({r.label, r.cost, r.cost_ratio, r.test_top1, r.test_top1_finetuned,
-                    r.test_top1_finetuned_seeds});
+                    r.test_top1_finetuned_seeds, r.other_budgets});
   }
   run.summary = std::move(rows);
   if (summary.searched_minus_uniform) {

@@ -27,6 +27,7 @@
 #include "search/greedy.h"
 #include "search/front.h"
 #include "search/run_settings.h"
+#include "search/summary.h"
 
 namespace haq::report {
 
@@ -80,6 +81,7 @@ struct SummaryRow {
   double test_top1 = 0.0;
   double test_top1_finetuned = 0.0;       ///< the mean over seeds
   std::vector<double> finetuned_seeds;    ///< per seed of --final-seeds (empty: older run)
+  std::vector<search::BudgetCost> other_budgets;  ///< against the run's further budgets
 };
 
 struct RunReportData {

@@ -188,7 +188,14 @@ RunSummary FinalStage(RunWiring& wiring, const SearchResult& result, const fs::p
           tuner.Tune(out.rows[i].policy, out.rows[i].label, out.final_seeds[k]).test_top1);
     }
   }
+  const std::vector<const QuantEnv*> envs = wiring.envs();
   for (FinalRow& f : out.rows) {
+    for (size_t k = 1; k < envs.size(); ++k) {
+      const QuantEnv& e = *envs[k];
+      const double cost = e.Cost(f.policy);
+      f.other_budgets.push_back({e.budget_spec().text, MetricUnit(e.budget_spec().metric),
+                                 e.InUnit(e.budget()), e.InUnit(cost), cost / e.uniform8_cost()});
+    }
     f.cost_in_unit = env.InUnit(f.cost);
     f.cost_ratio = f.cost / env.uniform8_cost();
     f.test_top1_finetuned = f.test_top1_finetuned_seeds.empty()

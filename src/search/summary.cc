@@ -49,6 +49,17 @@ json RunSummary::ToJson(const std::string& model, const std::string& hardware) c
       row["test_top1_finetuned_seeds"] = f.test_top1_finetuned_seeds;
       row["test_top1_finetuned_std"] = util::PopulationStd(f.test_top1_finetuned_seeds);
     }
+    if (!f.other_budgets.empty()) {
+      json others = json::array();
+      for (const BudgetCost& b : f.other_budgets) {
+        others.push_back({{"budget", b.budget},
+                          {"unit", b.unit},
+                          {"limit_in_unit", b.limit_in_unit},
+                          {"cost_in_unit", b.cost_in_unit},
+                          {"cost_ratio", b.cost_ratio}});
+      }
+      row["other_budgets"] = std::move(others);
+    }
     summary_rows.push_back(std::move(row));
   }
   json paired = nullptr;
@@ -101,6 +112,20 @@ RunSummary RunSummary::FromJson(const json& j, const std::string& where) {
           util::JsonNumbers(r["test_top1_finetuned_seeds"], at + ": test_top1_finetuned_seeds");
     }
     if (r.contains("policy")) f.policy = hw::ParsePolicy(r["policy"].dump(), at + ": policy");
+    if (r.contains("other_budgets")) {
+      const json& others = r["other_budgets"];
+      if (!others.is_array()) {
+        throw util::InputError(fmt::format("{}: other_budgets: expected a list, got {}", at, others.dump()));
+      }
+      for (size_t k = 0; k < others.size(); ++k) {
+        const std::string bat = fmt::format("{}: other_budgets[{}]", at, k);
+        f.other_budgets.push_back({util::JsonField<std::string>(others[k], "budget", bat),
+                                   util::JsonField<std::string>(others[k], "unit", bat),
+                                   util::JsonField<double>(others[k], "limit_in_unit", bat),
+                                   util::JsonField<double>(others[k], "cost_in_unit", bat),
+                                   util::JsonField<double>(others[k], "cost_ratio", bat)});
+      }
+    }
     s.rows.push_back(std::move(f));
   }
   // Fields added by later versions: absent in older summaries.

@@ -15,6 +15,16 @@
 
 namespace haq::search {
 
+/// A row's cost against a budget other than the run's first (--budget given several
+/// times; possibly on another accelerator).
+struct BudgetCost {
+  std::string budget;         ///< as given ("energy=3bit@bitfusion")
+  std::string unit;           ///< "ms", "mJ", "MB"
+  double limit_in_unit = 0.0;
+  double cost_in_unit = 0.0;
+  double cost_ratio = 0.0;    ///< cost / uniform 8-bit's on that budget's hardware
+};
+
 /// A row of the final comparison.
 struct FinalRow {
   std::string label;
@@ -25,6 +35,8 @@ struct FinalRow {
   double test_top1 = 0.0;     ///< before the final fine-tune
   double test_top1_finetuned = 0.0;  ///< after it: the mean over seeds (= test_top1 if none)
   std::vector<double> test_top1_finetuned_seeds;  ///< per seed (empty: not fine-tuned)
+  /// Its costs against the run's second and later budgets (empty: one budget).
+  std::vector<BudgetCost> other_budgets;
 };
 
 /// A candidate of --final-candidates: its reward before and after the final fine-tune.

@@ -374,6 +374,26 @@ TEST(ReportTest, ASweepsFrontShowsEveryBudgetAndUniformWidthWithItsValues) {
   EXPECT_NE(html.find("<a href=\"latency-0.35/report.html\">"), std::string::npos);
 }
 
+// A run of several budgets: the summary table has a column per further budget with
+// its limit and each row's cost there, as summary.json holds them.
+TEST(ReportTest, FurtherBudgetsShowAsAColumnOfTheSummaryTable) {
+  test::TempDir tmp;
+  test::WriteSyntheticRun(tmp / "run", {});
+  auto j = nlohmann::json::parse(util::ReadFile(tmp / "run" / "summary.json"));
+  const double energy[] = {1.5, 0.575, 0.5125};
+  for (size_t i = 0; i < 3; ++i) {
+    j["rows"][i]["other_budgets"] = {{{"budget", "energy=3bit@bitfusion"}, {"unit", "mJ"},
+                                      {"limit_in_unit", 0.58}, {"cost_in_unit", energy[i]},
+                                      {"cost_ratio", energy[i] / 1.5}}};
+  }
+  util::WriteFileAtomic(tmp / "run" / "summary.json", j.dump());
+  const std::string html = report::RenderHtml(report::LoadRun(tmp / "run"));
+  EXPECT_NE(html.find("<th class=\"num\">energy=3bit@bitfusion (limit 0.58 mJ)</th>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<td class=\"num\">1.5 mJ (1.000x)</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">0.575 mJ (0.383x)</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">0.5125 mJ (0.342x)</td>"), std::string::npos);
+}
+
 TEST(ReportTest, HardwareWithoutEnergyOmitsTheEnergyChartWithANote) {
   test::TempDir tmp;
   test::SyntheticRunOptions o;

@@ -300,6 +300,21 @@ TEST_F(RunTest, AnIlpRunMeetsALatencyAndAnEnergyBudgetOnTwoAccelerators) {
   }
   EXPECT_EQ(out.uniform_bits, uniform);
   EXPECT_EQ(out.summary.rows[1].label, fmt::format("uniform {}-bit (largest within budget)", uniform));
+  // Every row's cost on the second budget, costed there; the baseline and the
+  // searched policy within it.
+  for (size_t i = 0; i < out.summary.rows.size(); ++i) {
+    const FinalRow& f = out.summary.rows[i];
+    ASSERT_EQ(f.other_budgets.size(), 1u);
+    const BudgetCost& b = f.other_budgets[0];
+    EXPECT_EQ(b.budget, "energy=3bit@bitfusion");
+    EXPECT_EQ(b.unit, "mJ");
+    EXPECT_EQ(b.cost_in_unit, envs[1]->InUnit(envs[1]->Cost(f.policy)));
+    EXPECT_EQ(b.cost_ratio, envs[1]->Cost(f.policy) / envs[1]->uniform8_cost());
+    EXPECT_EQ(b.limit_in_unit, envs[1]->InUnit(envs[1]->budget()));
+    if (i > 0) {
+      EXPECT_LE(b.cost_in_unit, b.limit_in_unit) << f.label;
+    }
+  }
 
   RunSettings ddpg = s;
   ddpg.agent = "ddpg";

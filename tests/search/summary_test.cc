@@ -38,11 +38,16 @@ RunSummary Example() {
   s.test_images = 1000;
   s.searched_minus_uniform = PairedDifference{{0.5, 1.5}, 1.0, 0.5};
   s.search_seconds = 12.5;
-  s.rows = {{"uniform 8-bit", TwoLayers(8, 8, 8, 8), 0.01, 10.0, 1.0, 91.0, 91.0, {}},
+  s.rows = {{"uniform 8-bit", TwoLayers(8, 8, 8, 8), 0.01, 10.0, 1.0, 91.0, 91.0, {}, {}},
             {"uniform 4-bit (largest within budget)", TwoLayers(8, 4, 4, 4), 0.004, 4.0, 0.4,
-             80.5, 88.0, {87.5, 88.5}},
+             80.5, 88.0, {87.5, 88.5}, {}},
             {"searched (episode 4, 2 of 2)", TwoLayers(8, 3, 5, 6), 0.0039, 3.9, 0.39, 79.0,
-             89.0, {88.0, 90.0}}};
+             89.0, {88.0, 90.0}, {}}};
+  // A second budget, on another accelerator.
+  const double energy[] = {1.5, 0.6, 0.55};
+  for (size_t i = 0; i < 3; ++i) {
+    s.rows[i].other_budgets = {{"energy=3bit@bitfusion", "mJ", 0.58, energy[i], energy[i] / 1.5}};
+  }
   return s;
 }
 
@@ -57,6 +62,13 @@ TEST(RunSummaryTest, RoundTripsThroughSummaryJson) {
   EXPECT_EQ(r.rows[1].test_top1_finetuned_seeds, (std::vector<double>{87.5, 88.5}));
   EXPECT_DOUBLE_EQ(j["rows"][1]["test_top1_finetuned_std"].get<double>(), 0.5);
   EXPECT_EQ(r.searched_minus_uniform->per_seed, (std::vector<double>{0.5, 1.5}));
+  ASSERT_EQ(r.rows[2].other_budgets.size(), 1u);
+  EXPECT_EQ(r.rows[2].other_budgets[0].budget, "energy=3bit@bitfusion");
+  EXPECT_EQ(r.rows[2].other_budgets[0].cost_in_unit, 0.55);
+  // One budget: no other_budgets in the file.
+  RunSummary one = Example();
+  for (FinalRow& f : one.rows) f.other_budgets.clear();
+  EXPECT_FALSE(one.ToJson("m", "bismo-edge")["rows"][0].contains("other_budgets"));
 }
 
 // A summary from before --final-candidates and --final-seeds: rows only.
