@@ -42,12 +42,7 @@ void PrintFront(const search::SweepFront& f) {
     fmt::print("{:<22} {:>8.3f} {:>15}%\n", fmt::format("uniform {}-bit", u.bits), u.cost_ratio,
                util::MeanSpread(u.seeds));
   }
-  int above = 0, spanned = 0;
-  for (const search::FrontPoint& p : f.points) {
-    if (!p.above_line) continue;
-    ++spanned;
-    above += *p.above_line > 0 ? 1 : 0;
-  }
+  const auto [above, spanned] = f.AboveLine();
   fmt::print("({} of {} searched points above the line between uniform widths{}; after FT: mean ± "
              "population std over {} fine-tune seed{})\n",
              above, spanned,

@@ -815,12 +815,7 @@ std::string Signed(const std::optional<double>& v) {
 std::string RenderSweepHtml(const search::SweepFront& f) {
   const std::string title = fmt::format("{} on {}, {} sweep", f.model, f.hardware, f.metric);
   std::string body = fmt::format("<h1>haq sweep report: {}</h1>\n", Escape(title));
-  int above = 0, spanned = 0;
-  for (const search::FrontPoint& p : f.points) {
-    if (!p.above_line) continue;
-    ++spanned;
-    above += *p.above_line > 0 ? 1 : 0;
-  }
+  const auto [above, spanned] = f.AboveLine();
   body += fmt::format(
       "<p class=\"note\">{} budgets; {} of the {} searched policies within the uniform widths' span "
       "lie above the line between them. Every policy had the same final fine-tune ({} steps{}).</p>\n",

@@ -20,7 +20,6 @@ std::vector<std::string> ParseSweepBudgets(const std::string& text, const std::s
   }
   const std::string metric = text.substr(0, eq);
   std::vector<std::string> out;
-  std::vector<double> seen;
   size_t start = eq + 1;
   for (int i = 1;; ++i) {
     const size_t comma = text.find(',', start);
@@ -79,6 +78,16 @@ const json& Array(const json& j, const char* key, const std::string& where) {
 }
 
 }  // namespace
+
+SweepFront::LineCount SweepFront::AboveLine() const {
+  LineCount c;
+  for (const FrontPoint& p : points) {
+    if (!p.above_line) continue;
+    ++c.spanned;
+    c.above += *p.above_line > 0 ? 1 : 0;
+  }
+  return c;
+}
 
 json SweepFront::ToJson() const {
   json points_json = json::array();

@@ -50,6 +50,14 @@ struct SweepFront {
   std::vector<FrontPoint> points;    ///< in the order of --budgets
   std::vector<UniformPoint> uniform;  ///< by bits, increasing
 
+  /// How many points lie above the uniform line (`above`), of those within its span
+  /// (`spanned`).
+  struct LineCount {
+    int above = 0;
+    int spanned = 0;
+  };
+  LineCount AboveLine() const;
+
   nlohmann::json ToJson() const;
   /// Reads front.json (`where` names it); util::InputError naming the field.
   static SweepFront FromJson(const nlohmann::json& j, const std::string& where);

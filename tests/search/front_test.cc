@@ -71,6 +71,15 @@ TEST(SweepFrontTest, RoundTripsThroughItsJson) {
   EXPECT_TRUE(j["points"][1]["above_line"].is_null());
 }
 
+TEST(SweepFrontTest, CountsThePointsAboveTheLineOfThoseWithinItsSpan) {
+  SweepFront f = Example();
+  EXPECT_EQ(f.AboveLine().above, 1);
+  EXPECT_EQ(f.AboveLine().spanned, 1);
+  f.points[1].above_line = -0.25;
+  EXPECT_EQ(f.AboveLine().above, 1);
+  EXPECT_EQ(f.AboveLine().spanned, 2);
+}
+
 TEST(SweepFrontTest, AMalformedFileIsNamedByField) {
   json j = Example().ToJson();
   j["points"][1].erase("cost_ratio");
