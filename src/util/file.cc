@@ -94,37 +94,51 @@ void CheckWritableDestination(const fs::path& path, std::uintmax_t min_free_byte
   CheckAcceptsNewFile(DirectoryOf(path), path.string() + ": cannot write", min_free_bytes);
 }
 
-void WriteFileAtomic(const fs::path& path, std::string_view contents) {
-  fs::path tmp;
-  int fd = -1;
-  std::tie(tmp, fd) = MakeTempBeside(path);
-  // Every failure names the OS reason (ENOSPC: "No space left on device"), removes
-  // the temp file and leaves the old file at `path` as it was.
-  auto fail = [&](int err, const std::string& what) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw IoError(fmt::format("{}: cannot write: {}{}", path.string(), what, std::strerror(err)));
-  };
-  size_t done = 0;
-  while (done < contents.size()) {
-    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      fail(n == 0 ? EIO : errno,
-           fmt::format("write failed after {} of {} bytes: ", done, contents.size()));
-    }
-    done += static_cast<size_t>(n);
-  }
+AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
+  std::tie(tmp_, fd_) = MakeTempBeside(path_);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::Fail(int err, const std::string& what) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  tmp_.clear();
+  throw IoError(fmt::format("{}: cannot write: {}{}", path_.string(), what, std::strerror(err)));
+}
+
+void AtomicFile::Commit() {
   // mkstemp creates 0600; give the file ordinary permissions (umask applies).
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  if (::fchmod(fd, 0666 & ~mask) != 0) fail(errno, "chmod: ");
+  if (::fchmod(fd_, 0666 & ~mask) != 0) Fail(errno, "chmod: ");
   // The data reaches the disk before the rename makes it visible.
-  if (::fsync(fd) != 0) fail(errno, "fsync: ");
-  const int closed = ::close(fd);
-  fd = -1;
-  if (closed != 0) fail(errno, "close: ");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(errno, "rename: ");
+  if (::fsync(fd_) != 0) Fail(errno, "fsync: ");
+  const int closed = ::close(fd_);
+  fd_ = -1;
+  if (closed != 0) Fail(errno, "close: ");
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) Fail(errno, "rename: ");
+  tmp_.clear();
+}
+
+void WriteFileAtomic(const fs::path& path, std::string_view contents) {
+  // Every failure names the OS reason (ENOSPC: "No space left on device"), removes
+  // the temp file and leaves the old file at `path` as it was.
+  AtomicFile file(path);
+  size_t done = 0;
+  while (done < contents.size()) {
+    const ssize_t n = ::write(file.fd(), contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      file.Fail(n == 0 ? EIO : errno, fmt::format("write failed after {} of {} bytes: ", done, contents.size()));
+    }
+    done += static_cast<size_t>(n);
+  }
+  file.Commit();
 }
 
 void WriteFileAtomic(const fs::path& path, const std::function<void(std::ostream&)>& write) {

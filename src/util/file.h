@@ -43,6 +43,29 @@ void WriteFileAtomic(const std::filesystem::path& path, std::string_view content
 void WriteFileAtomic(const std::filesystem::path& path,
                      const std::function<void(std::ostream&)>& write);
 
+/// A file written in place of `path` atomically, for writers that need a file
+/// descriptor (large files filled through mmap or pwrite): the constructor creates
+/// the temp file beside `path`; Commit() gives it ordinary permissions, flushes it
+/// to disk and renames it over `path`. Destroyed without Commit(), it removes the
+/// temp file, leaving any previous file at `path` untouched. Throws IoError naming
+/// `path` and the OS reason.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  int fd() const { return fd_; }
+  const std::filesystem::path& path() const { return path_; }
+  /// Throws IoError "PATH: cannot write: WHAT: REASON" (errno `err`) after removing the temp file.
+  [[noreturn]] void Fail(int err, const std::string& what);
+  void Commit();
+
+ private:
+  std::filesystem::path path_, tmp_;
+  int fd_ = -1;
+};
+
 /// True for the name of a temp file WriteFileAtomic makes (".NAME.tmp.XXXXXX").
 bool IsAtomicWriteTemp(const std::string& filename);
 
