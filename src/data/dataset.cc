@@ -238,9 +238,13 @@ torch::Tensor CheckedIndices(const Dataset& data, const torch::Tensor& indices,
 Dataset Subset(const Dataset& data, const torch::Tensor& indices) {
   const torch::Tensor idx = CheckedIndices(data, indices, "subset indices");
   Dataset out = data;
-  out.images = data.images.index_select(0, idx);
+  out.rows = data.rows.defined() ? data.rows.index_select(0, idx) : idx.clone();
   out.labels = data.labels.index_select(0, idx);
   return out;
+}
+
+torch::Tensor ExampleImages(const Dataset& data) {
+  return data.rows.defined() ? data.images.index_select(0, data.rows) : data.images;
 }
 
 void ValidateDataset(const Dataset& data) {
@@ -252,7 +256,18 @@ void ValidateDataset(const Dataset& data) {
                                             SizesString(data.images))
                               : std::string("an undefined tensor")));
   }
-  const int64_t n = data.images.size(0);
+  if (data.rows.defined()) {
+    const int64_t r = data.images.size(0);
+    if (data.rows.scalar_type() != torch::kLong || data.rows.dim() != 1) {
+      throw InputError(fmt::format("{}: rows: expected an int64 tensor [N], got {} {}", name,
+                                   std::string(c10::toString(data.rows.scalar_type())), SizesString(data.rows)));
+    }
+    if (data.rows.numel() > 0 && (data.rows.min().item<int64_t>() < 0 || data.rows.max().item<int64_t>() >= r)) {
+      throw InputError(fmt::format("{}: rows: expected indices in 0..{} (the images), got {}..{}", name, r - 1,
+                                   data.rows.min().item<int64_t>(), data.rows.max().item<int64_t>()));
+    }
+  }
+  const int64_t n = data.size();
   if (!data.labels.defined() || data.labels.scalar_type() != torch::kLong || data.labels.dim() != 1 ||
       data.labels.size(0) != n) {
     throw InputError(fmt::format(

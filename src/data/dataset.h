@@ -16,17 +16,21 @@
 
 namespace haq::data {
 
-/// An image-classification data set in memory.
+/// An image-classification data set: uint8 images in memory or memory-mapped from
+/// an image cache (image_cache.h). A subset shares its parent's images and lists
+/// the rows it takes, so splits of a large data set cost no copy.
 struct Dataset {
   std::string name;                      ///< e.g. "fashion-mnist-train"
-  torch::Tensor images;                  ///< uint8 [N, C, H, W], contiguous
-  torch::Tensor labels;                  ///< int64 [N], each in [0, num_classes)
+  torch::Tensor images;                  ///< uint8 [R, C, H, W], contiguous (may be read-only)
+  /// int64 [N]: the set's examples are images[rows[i]]; undefined: all R, in order.
+  torch::Tensor rows;
+  torch::Tensor labels;                  ///< int64 [N], each in [0, num_classes), example by example
   int64_t num_classes = 0;
   std::vector<std::string> class_names;  ///< num_classes names
   /// Per-channel normalisation of x = pixel / 255: (x - mean[c]) / std[c]; C values each.
   std::vector<double> mean, std;
 
-  int64_t size() const { return images.defined() ? images.size(0) : 0; }
+  int64_t size() const { return rows.defined() ? rows.size(0) : images.defined() ? images.size(0) : 0; }
   int64_t channels() const { return images.size(1); }
   int64_t height() const { return images.size(2); }
   int64_t width() const { return images.size(3); }
@@ -87,9 +91,13 @@ struct Split {
 Split SeededSplit(int64_t n, int64_t first_count, int64_t second_count, uint64_t seed);
 
 /// The examples of `data` at `indices` (a 1-D integer tensor, in that order;
-/// repeats allowed); everything else is copied. Throws util::InputError for an
+/// repeats allowed), sharing its images (the labels and rows are copied). Throws util::InputError for an
 /// index outside 0..N-1 or a tensor that is not a 1-D integer tensor.
 Dataset Subset(const Dataset& data, const torch::Tensor& indices);
+
+/// The set's images in example order, uint8 [N, C, H, W]: `images` itself for a
+/// set without rows, else a gathered copy (for small sets and tests).
+torch::Tensor ExampleImages(const Dataset& data);
 
 /// `indices` as a contiguous int64 tensor, after checking that it is a 1-D integer
 /// tensor (not bool) whose entries are all in 0..N-1 of `data`. Throws

@@ -34,6 +34,7 @@ BatchLoader::BatchLoader(const Dataset& data, const torch::Tensor& indices,
         fmt::format("{}: augment.pad_crop: expected at least 0, got {}", where, opt_.augment.pad_crop));
   }
   images_ = data.images.contiguous();
+  if (data.rows.defined()) rows_ = data.rows.contiguous();
   labels_ = data.labels.contiguous();
   c_ = images_.size(1);
   h_ = images_.size(2);
@@ -128,6 +129,8 @@ bool BatchLoader::Next(Batch& batch) {
   // stored row copied in, mirrored when flipping.
   torch::Tensor canvas = torch::zeros({count, c_, out_h_, out_w_}, torch::kUInt8);
   const uint8_t* src = images_.data_ptr<uint8_t>();
+  // The stored image of each example: images_[rows_[example]] for a subset.
+  const int64_t* stored = rows_.defined() ? rows_.data_ptr<int64_t>() : nullptr;
   uint8_t* dst = canvas.data_ptr<uint8_t>();
   const int64_t in_image = c_ * h_ * w_, out_image = c_ * out_h_ * out_w_;
   at::parallel_for(0, count, 16, [&](int64_t b0, int64_t b1) {
@@ -136,7 +139,7 @@ bool BatchLoader::Next(Batch& batch) {
       const int64_t y0 = std::max<int64_t>(0, oy[bi]), y1 = std::min(out_h_, oy[bi] + h_);
       const int64_t x0 = std::max<int64_t>(0, ox[bi]), x1 = std::min(out_w_, ox[bi] + w_);
       if (y0 >= y1 || x0 >= x1) continue;
-      const uint8_t* img = src + row[b] * in_image;
+      const uint8_t* img = src + (stored ? stored[row[b]] : row[b]) * in_image;
       uint8_t* out = dst + b * out_image;
       const auto len = static_cast<size_t>(x1 - x0);
       for (int64_t ch = 0; ch < c_; ++ch) {

@@ -96,7 +96,8 @@ class BatchLoader {
   std::vector<int64_t> OutputShape() const { return {out_c_, out_h_, out_w_}; }
 
  private:
-  torch::Tensor images_;   // uint8 [N, C, H, W], contiguous
+  torch::Tensor images_;   // uint8 [R, C, H, W], contiguous
+  torch::Tensor rows_;     // int64 [N]: example -> stored image (undefined: the same)
   torch::Tensor labels_;   // int64 [N]
   torch::Tensor indices_;  // int64 [M], as given
   torch::Tensor order_;    // int64 [M], this epoch's order

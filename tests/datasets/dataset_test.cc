@@ -344,10 +344,17 @@ TEST(SubsetTest, TakesRowsInOrder) {
   const Dataset d = Tiny();
   const Dataset s = Subset(d, torch::tensor({3, 1, 3}, torch::kInt));
   ASSERT_EQ(s.size(), 3);
-  EXPECT_TRUE(torch::equal(s.images[0], d.images[3]));
-  EXPECT_TRUE(torch::equal(s.images[1], d.images[1]));
-  EXPECT_TRUE(torch::equal(s.images[2], d.images[3]));
+  const torch::Tensor images = ExampleImages(s);
+  EXPECT_TRUE(torch::equal(images[0], d.images[3]));
+  EXPECT_TRUE(torch::equal(images[1], d.images[1]));
+  EXPECT_TRUE(torch::equal(images[2], d.images[3]));
   EXPECT_EQ(ToVector(s.labels), (std::vector<int64_t>{0, 1, 0}));
+  // The images are shared, not copied; a subset of a subset composes the rows.
+  EXPECT_EQ(s.images.data_ptr(), d.images.data_ptr());
+  const Dataset ss = Subset(s, torch::tensor({2, 1}, torch::kLong));
+  EXPECT_EQ(ToVector(ss.rows), (std::vector<int64_t>{3, 1}));
+  EXPECT_EQ(ToVector(ss.labels), (std::vector<int64_t>{0, 1}));
+  EXPECT_TRUE(torch::equal(ExampleImages(ss), torch::stack({d.images[3], d.images[1]})));
   EXPECT_EQ(s.name, "tiny");
   EXPECT_EQ(s.class_names, d.class_names);
   EXPECT_EQ(s.mean, d.mean);

@@ -393,3 +393,23 @@ TEST(BatchLoaderTest, OptionsAreChecked) {
 
 }  // namespace
 }  // namespace haq::data
+
+namespace haq::data {
+namespace {
+
+// A subset shares its parent's images through its rows; batches over it are those
+// over a data set holding copies of the same images, with augmentation.
+TEST(LoaderTest, ASubsetGivesTheBatchesOfACopyOfItsImages) {
+  const Dataset d = Synthetic(40, 3, 6, 5);
+  const Dataset s = Subset(Subset(d, torch::arange(39, -1, -2, torch::kLong)), torch::arange(3, 20, torch::kLong));
+  Dataset copy = s;
+  copy.images = ExampleImages(s).contiguous();
+  copy.rows = torch::Tensor();
+  const LoaderOptions o{.batch_size = 4, .shuffle = true, .seed = 5, .augment = {.pad_crop = 1, .hflip = true}};
+  BatchLoader a(s, o), b(copy, o);
+  ExpectSameBatches(Epoch(a, 2), Epoch(b, 2));
+  EXPECT_EQ(s.images.data_ptr(), d.images.data_ptr());
+}
+
+}  // namespace
+}  // namespace haq::data
