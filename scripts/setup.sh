@@ -14,6 +14,9 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   # the exact integer-program solver of --agent ilp
   libglpk-dev
+  # image decoding and colour conversion for image-folder data sets (OpenCV's codecs
+  # only: libopencv-dev would bring VTK and Qt)
+  libopencv-imgcodecs-dev libopencv-imgproc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # data: the embedded default data set and ONNX's conformance tests

@@ -24,9 +24,8 @@ struct EvalCliOptions {
 
 void RunEval(const EvalCliOptions& o) {
   const bool use_train = o.split == "val";
-  data::Dataset d = LoadDataset(o.data, /*train=*/use_train);
+  auto [m, d] = train::LoadModelWithData(o.model, o.data, /*train=*/use_train);
   if (use_train) d = SplitTrainVal(d, o.data).val;
-  train::LoadedModel m = LoadModelForData(o.model, d);
   data::BatchLoader loader = MakeLoader(d, o.batch, false, 0, {});
 
   std::string quantized;

@@ -48,8 +48,7 @@ void CheckDestination(const ExportCliOptions& o) {
 
 void RunExport(const ExportCliOptions& o) {
   CheckDestination(o);
-  const data::Dataset train_set = LoadDataset(o.data, /*train=*/true);
-  train::LoadedModel m = LoadModelForData(o.model, train_set);
+  const train::LoadedModel m = train::LoadModelWithData(o.model, o.data, /*train=*/true).model;
   std::string description;
   train::QuantizedModel q = ModelQuantization(m, o.quant, o.data, stderr, description);
   const graph::Network& net = *q.net;

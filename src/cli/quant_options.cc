@@ -70,7 +70,8 @@ train::QuantizedModel QuantizeFromFlags(const graph::Network& net, const QuantCl
   qo.seed = o.seed;
   hw::Policy policy = RequestedPolicy(o, net);
   auto ctx = std::make_shared<quant::QuantContext>(net, qo);
-  const SplitData split = SplitTrainVal(LoadDataset(data, /*train=*/true), data);
+  const data::ModelInput input = train::InputOf(net);
+  const SplitData split = SplitTrainVal(LoadDataset(data, /*train=*/true, &input), data);
   data::BatchLoader calib = MakeLoader(split.val, 256, /*shuffle=*/true, o.seed, {});
   ctx->CollectActivationStats(calib, o.calib_batches);
   train::FineTuneOptions fo;

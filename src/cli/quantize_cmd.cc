@@ -33,8 +33,7 @@ void RunQuantize(const QuantizeCliOptions& o) {
     throw util::InputError(fmt::format("--out: expected a .pt checkpoint path, got '{}'", o.out));
   }
   util::CheckWritableDestination(o.out);  // before any work
-  const data::Dataset test = LoadDataset(o.data, /*train=*/false);
-  train::LoadedModel m = LoadModelForData(o.model, test);
+  const auto [m, test] = train::LoadModelWithData(o.model, o.data, /*train=*/false);
 
   train::QuantizedModel q = QuantizeFromFlags(m.net, o.quant, o.data, stderr);
   data::BatchLoader loader = MakeLoader(test, 512, false, 0, {});

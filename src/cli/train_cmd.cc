@@ -48,16 +48,13 @@ nlohmann::json Recipe(const TrainCliOptions& o) {
           {"seed", o.seed}};
 }
 
-// The model to train: a fresh seeded initialisation, normalised for `train_set`.
-train::LoadedModel FreshModel(const TrainCliOptions& o, const data::Dataset& train_set) {
+// The model to train, a fresh seeded initialisation (without normalisation).
+train::LoadedModel FreshModel(const TrainCliOptions& o) {
   train::ModelRequest req;
   req.spec = o.model;
   req.pretrained = false;
   req.seed = o.seed;
-  train::LoadedModel m = train::LoadModel(req);
-  m.net.set_normalization(train_set.mean, train_set.std);
-  CheckModelFitsData(m.net, train_set);
-  return m;
+  return train::LoadModel(req);
 }
 
 // An epoch's line of the checkpoint's history.
@@ -70,9 +67,12 @@ nlohmann::json HistoryRow(const train::EpochReport& r) {
 void RunTrain(const TrainCliOptions& o) {
   // Before any data is read or any epoch is trained.
   util::CheckWritableDestination(o.out);
-  const data::Dataset train_set = LoadDataset(o.data, /*train=*/true);
+  train::LoadedModel m = FreshModel(o);
+  const data::ModelInput input = train::InputOf(m.net);
+  const data::Dataset train_set = LoadDataset(o.data, /*train=*/true, &input);
   const SplitData split = SplitTrainVal(train_set, o.data);
-  train::LoadedModel m = FreshModel(o, train_set);
+  m.net.set_normalization(train_set.mean, train_set.std);
+  CheckModelFitsData(m.net, train_set);
 
   train::Sgd sgd(m.net, {o.momentum, o.weight_decay, true});
   const nlohmann::json recipe = Recipe(o);
@@ -129,7 +129,7 @@ void RunTrain(const TrainCliOptions& o) {
                stderr);
 
   // Final accuracy on the held-out test set, recorded in the checkpoint.
-  const data::Dataset test_set = LoadDataset(o.data, /*train=*/false);
+  const data::Dataset test_set = LoadDataset(o.data, /*train=*/false, &input);
   data::BatchLoader test_loader = MakeLoader(test_set, 512, false, 0, {});
   const train::EvalResult test = train::Evaluate(m.net, test_loader, nullptr, stderr);
   save(o.epochs, {{"test_top1", test.top1}, {"test_top5", test.top5}});

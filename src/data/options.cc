@@ -3,12 +3,84 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "data/image_folder.h"
 #include "util/error.h"
 
 namespace haq::data {
 
-Dataset LoadDataset(const DataOptions& o, bool train) {
+namespace {
+
+/// The normalisation of an image folder's images for a model taking `input`.
+void SetNormalization(Dataset& d, const DataOptions& o, const ModelInput& input) {
+  const auto c = static_cast<size_t>(input.geometry.channels);
+  if (!input.mean.empty()) {
+    d.mean = input.mean;
+    d.std = input.std;
+  } else if (!o.mean.empty() || !o.std.empty()) {
+    for (const auto& [flag, values] : {std::pair{"--mean", &o.mean}, std::pair{"--std", &o.std}}) {
+      if (values->size() != c) {
+        throw util::InputError(fmt::format("{}: expected {} value(s), one per input channel of the model, got {}",
+                                           flag, c, values->size()));
+      }
+    }
+    for (double s : o.std) {
+      if (!(s > 0)) throw util::InputError(fmt::format("--std: expected positive values, got {}", s));
+    }
+    d.mean = o.mean;
+    d.std = o.std;
+  } else if (c == 3) {
+    d.mean.assign(std::begin(kImageNetMean), std::end(kImageNetMean));
+    d.std.assign(std::begin(kImageNetStd), std::end(kImageNetStd));
+  } else {
+    throw util::InputError(fmt::format(
+        "--mean/--std: the model has no normalisation of its own and takes {} channel(s); give --mean and --std "
+        "(ImageNet's are used only for 3 channels)",
+        c));
+  }
+}
+
+Dataset LoadImageFolder(const DataOptions& o, bool train, const ModelInput* input) {
+  if (o.dir.empty()) {
+    throw util::InputError("--data-dir: imagefolder needs the folder holding train/ and val/ (one subfolder per class)");
+  }
+  if (input == nullptr) {
+    throw util::InputError("--dataset imagefolder: this command cannot read image folders (no model fixes the image size)");
+  }
+  const std::vector<std::string> classes = ImageFolderClasses(o.dir, {o.classes});
+  const ImageFolderListing listing = ListImageFolder(o.dir, train ? "train" : "val", classes);
+  ImageCacheOptions co;
+  co.dir = o.cache.empty() ? DefaultImageCacheDir() : o.cache;
+  co.progress = o.progress;
+  CachedImages cached = OpenImageCache(listing, input->geometry, co);
+  Dataset d;
+  d.name = "imagefolder " + listing.root.string();
+  d.images = cached.images;
+  d.labels = cached.labels;
+  d.num_classes = static_cast<int64_t>(classes.size());
+  d.class_names = classes;
+  SetNormalization(d, o, *input);
+  ValidateDataset(d);
+  return d;
+}
+
+}  // namespace
+
+const std::vector<std::string>& DatasetNames() {
+  static const std::vector<std::string> kNames = {"fashion-mnist", "cifar10", "imagefolder"};
+  return kNames;
+}
+
+std::string DefaultImageCacheDir() {
+  if (const char* dir = std::getenv("HAQ_CACHE_DIR"); dir && *dir) return dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/haq/images";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/haq/images";
+  return ".haq-cache/images";
+}
+
+Dataset LoadDataset(const DataOptions& o, bool train, const ModelInput* input) {
+  if (o.dataset == "imagefolder") return LoadImageFolder(o, train, input);
   if (o.dataset == "cifar10") {
     if (o.dir.empty()) {
       throw util::InputError("--data-dir: cifar10 needs the directory of its binary version "

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <optional>
 
@@ -29,13 +30,37 @@ using json = nlohmann::json;
 
 namespace {
 
-data::DataOptions DataOf(const RunSettings& s) {
+/// "0.5,0.25" as numbers; `flag` names the setting in errors.
+std::vector<double> Numbers(const std::string& text, const std::string& flag) {
+  std::vector<double> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    double v = 0;
+    const auto [end, err] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || err != std::errc() || end != item.data() + item.size()) {
+      throw util::InputError(fmt::format("{}: expected comma-separated numbers, got '{}' in '{}'", flag, item, text));
+    }
+    out.push_back(v);
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+data::DataOptions DataOf(const RunSettings& s, std::FILE* progress) {
   data::DataOptions d;
   d.dataset = s.dataset;
   d.dir = s.data_dir;
   d.val = s.validation;
   d.subset = s.subset;
   d.split_seed = s.split_seed;
+  d.classes = s.classes;
+  d.cache = s.image_cache;
+  d.mean = Numbers(s.mean, "--mean");
+  d.std = Numbers(s.std, "--std");
+  d.progress = progress;
   return d;
 }
 
@@ -70,7 +95,7 @@ std::shared_ptr<quant::QuantContext> RunWiring::Impl::MakeContext(uint64_t seed)
   return c;
 }
 
-RunWiring::RunWiring(const RunSettings& s) : impl_(std::make_unique<Impl>()) {
+RunWiring::RunWiring(const RunSettings& s, std::FILE* progress) : impl_(std::make_unique<Impl>()) {
   Impl& w = *impl_;
   s.Validate();
   w.settings = s;
@@ -83,9 +108,11 @@ RunWiring::RunWiring(const RunSettings& s) : impl_(std::make_unique<Impl>()) {
   }
 
   // Model and data; every count checked before any long work.
-  const data::DataOptions data_options = DataOf(s);
-  const data::Dataset train_set = data::LoadDataset(data_options, /*train=*/true);
-  w.model = train::LoadModelForData(s.model, train_set);
+  const data::DataOptions data_options = DataOf(s, progress);
+  train::ModelWithData loaded = train::LoadModelWithData(s.model, data_options, /*train=*/true);
+  w.model = std::move(loaded.model);
+  const data::Dataset train_set = std::move(loaded.data);
+  const data::ModelInput input = train::InputOf(w.model.net);
   w.layers = w.model.net.LayerShapes(w.spec.batch);  // at the hardware's batch
   hw::CheckLayerCount(w.layers, s.model);           // named as the user gave it
   w.split = data::SplitTrainVal(train_set, data_options);
@@ -96,7 +123,7 @@ RunWiring::RunWiring(const RunSettings& s) : impl_(std::make_unique<Impl>()) {
   }
   w.reward = First(w.split.val, s.reward_images);
   w.tune = First(w.split.train, std::min(s.tune_images, w.split.train.size()));
-  w.test_set = data::LoadDataset(data_options, /*train=*/false);
+  w.test_set = data::LoadDataset(data_options, /*train=*/false, &input);
   if (s.test_images > w.test_set.size()) {
     throw util::InputError(fmt::format("--test-images: expected at most the {} test images, got {}",
                                        w.test_set.size(), s.test_images));
@@ -338,7 +365,7 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
     fmt::print(streams.notes, "note: --warmup {} >= --episodes {}: the agent never learns\n",
                s.warmup, s.episodes);
   }
-  RunWiring w(s);
+  RunWiring w(s, streams.notes);
   const QuantEnv& env = w.env();
   const double fp = w.FullPrecisionAccuracy();
   const std::unique_ptr<Agent> agent = w.MakePlannedAgent(streams.progress, streams.notes);

@@ -43,7 +43,8 @@ std::unique_ptr<Agent> MakeAgent(const RunSettings& s, const QuantEnv& env, int6
 /// count) before any long work, calibrates and builds the cost table.
 class RunWiring {
  public:
-  explicit RunWiring(const RunSettings& settings);
+  /// `progress` gets the lines of an image cache's build (nullptr: silent).
+  explicit RunWiring(const RunSettings& settings, std::FILE* progress = nullptr);
   ~RunWiring();
   RunWiring(const RunWiring&) = delete;
   RunWiring& operator=(const RunWiring&) = delete;

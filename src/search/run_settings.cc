@@ -45,7 +45,7 @@ std::vector<RunParam> MakeTable() {
       {"restarts", "--restarts",
        "Run K independent searches of --episodes each (seeds seed..seed+K-1, the same "
        "calibration and reward set) and keep the best policy by reward; with --resume, may grow",
-       &S::restarts, 1, double(kMaxRestarts), {}, may_change, true},
+       &S::restarts, 1, double(kMaxRestarts), {}, may_change, 1},
       {"warmup", "--warmup", "DDPG warm-up episodes of random actions (HAQ: 20)", &S::warmup, 0,
        kCount},
       {"b_min", "--b-min", "Smallest bit width the agent may pick", &S::b_min, 1, 8},
@@ -60,7 +60,7 @@ std::vector<RunParam> MakeTable() {
        &S::budget_state},
       {"sigma_decay", "--sigma-decay",
        "DDPG exploration: sigma = 0.5 x DECAY^(episode - warmup) (HAQ: 0.99)", &S::sigma_decay,
-       1e-6, 1.0, {}, fixed, true},
+       1e-6, 1.0, {}, fixed, 1},
       {"finetune_steps", "--finetune-steps",
        "Fine-tune steps (batch 64) per episode before measuring the reward (0: none)",
        &S::finetune_steps, 0, kCount},
@@ -83,20 +83,22 @@ std::vector<RunParam> MakeTable() {
        "Fine-tune the K best distinct policies of the search (by reward) with the final "
        "fine-tune and keep the one best on the reward images afterwards (1: the best episode); "
        "with --resume, may change",
-       &S::final_candidates, 1, 1000, {}, may_change, true},
+       &S::final_candidates, 1, 1000, {}, may_change, 1},
       {"final_seeds", "--final-seeds",
        "Repeat the final fine-tune of the uniform baseline and the delivered policy with K seeds "
        "(batch order and calibration sample) and report mean ± spread and the paired "
        "difference; with --resume, may change",
-       &S::final_seeds, 1, double(kMaxFinalSeeds), {}, may_change, true},
+       &S::final_seeds, 1, double(kMaxFinalSeeds), {}, may_change, 1},
       {"test_images", "--test-images",
        "Measure the final comparison on the first N test images (0: the whole test set); with "
        "--resume, may change",
-       &S::test_images, 0, kImages, {}, may_change, true},
+       &S::test_images, 0, kImages, {}, may_change, 1},
       {"seed", "--seed", "Seed of the agent, calibration sampling and fine-tuning order",
        &S::seed},
-      {"dataset", "--dataset", "fashion-mnist (Debian package) or cifar10 (binary version)",
-       &S::dataset, 0, 0, {"fashion-mnist", "cifar10"}},
+      {"dataset", "--dataset",
+       "fashion-mnist (Debian package), cifar10 (binary version) or imagefolder (DIR/train/<class>/*, "
+       "DIR/val/<class>/*)",
+       &S::dataset, 0, 0, {"fashion-mnist", "cifar10", "imagefolder"}},
       {"data_dir", "--data-dir",
        "Dataset directory (default: the Debian package's for fashion-mnist)", &S::data_dir},
       {"validation", "--val",
@@ -114,21 +116,35 @@ std::vector<RunParam> MakeTable() {
       {"curvature", "--curvature",
        "ILP: gauss-newton (default; equals the Hessian's per-layer blocks for piecewise-linear "
        "nets, lower variance) or hessian (Hutchinson on the Hessian itself)",
-       &S::curvature, 0, 0, {"gauss-newton", "hessian"}, fixed, true},
+       &S::curvature, 0, 0, {"gauss-newton", "hessian"}, fixed, 1},
       {"hessian_images", "--hessian-images",
        "ILP: training images (the first tune images) the Hessian traces are estimated on",
-       &S::hessian_images, 1, kImages, {}, fixed, true},
+       &S::hessian_images, 1, kImages, {}, fixed, 1},
       {"hessian_probes", "--hessian-probes", "ILP: at most this many Hutchinson probes",
-       &S::hessian_probes, 4, 100000, {}, fixed, true},
+       &S::hessian_probes, 4, 100000, {}, fixed, 1},
       {"hessian_tol", "--hessian-tol",
        "ILP: stop probing once every layer's trace has a standard error of at most this "
        "fraction of it",
-       &S::hessian_tol, kPositive, 1.0, {}, fixed, true},
+       &S::hessian_tol, kPositive, 1.0, {}, fixed, 1},
       {"ilp_time_limit", "--ilp-time-limit",
        "ILP: seconds the solver may take per candidate before the run stops with an error",
-       &S::ilp_time_limit, 0.001, 86400.0, {}, fixed, true},
+       &S::ilp_time_limit, 0.001, 86400.0, {}, fixed, 1},
   };
   t.insert(t.end(), ilp.begin(), ilp.end());
+  // Added in version 2: image folders.
+  const std::vector<RunParam> images = {
+      {"classes", "--classes",
+       "imagefolder: keep the first N sorted classes (100: HAQ's ImageNet-100) or those a FILE lists",
+       &S::classes, 0, 0, {}, fixed, 2},
+      {"image_cache", "--cache",
+       "imagefolder: folder of the preprocessed image cache (default: $HAQ_CACHE_DIR, else "
+       "~/.cache/haq/images)",
+       &S::image_cache, 0, 0, {}, may_change, 2},
+      {"mean", "--mean", "imagefolder: per-channel mean of pixel/255 (comma-separated) for a model without its own",
+       &S::mean, 0, 0, {}, fixed, 2},
+      {"std", "--std", "imagefolder: per-channel standard deviation, likewise", &S::std, 0, 0, {}, fixed, 2},
+  };
+  t.insert(t.end(), images.begin(), images.end());
   return t;
 }
 
@@ -250,7 +266,7 @@ RunSettings RunSettings::FromJson(const json& j, const std::string& where) {
   RunSettings s;
   for (const RunParam& p : RunParams()) {
     if (!j.contains(p.key)) {
-      if (version == 0 && (p.added_later || p.unrecorded_before)) continue;  // its default
+      if (version < p.added_in || (version == 0 && p.unrecorded_before)) continue;  // its default
       throw util::InputError(fmt::format("{}: missing setting '{}'", where, p.key));
     }
     if (!p.Set(s, j[p.key])) {

@@ -54,6 +54,9 @@ struct RunSettings {
   int64_t validation = 5000;  ///< training images held out (the reward images come from them)
   int64_t subset = 0;         ///< > 0: only this many of the remaining training images
   uint64_t split_seed = 0;
+  std::string classes;       ///< image folders: "" (all) | N | FILE
+  std::string image_cache;   ///< image folders: cache folder ("" = the default)
+  std::string mean, std;     ///< image folders: comma-separated, for a model without its own
   // The ILP strategy's sensitivity pass and solver.
   std::string curvature = "gauss-newton";
   int64_t hessian_images = 256;
@@ -88,7 +91,7 @@ struct RunSettings {
   bool operator==(const RunSettings&) const = default;
 };
 
-inline constexpr int kSettingsVersion = 1;
+inline constexpr int kSettingsVersion = 2;
 /// The largest --restarts and --final-seeds.
 inline constexpr int64_t kMaxRestarts = 1000;
 inline constexpr int64_t kMaxFinalSeeds = 100;
@@ -112,9 +115,10 @@ struct RunParam {
   double max = 0.0;
   std::vector<std::string> allowed = {};  ///< strings: the values accepted (empty: any)
   OnResume on_resume = OnResume::kFixed;
-  /// Absent from version-0 files written before the parameter existed: they read as
-  /// its default, the value every run had before it.
-  bool added_later = false;
+  /// The settings.json version that added the parameter (0: every version has it).
+  /// Files of an earlier version lack it and read as its default, the value every
+  /// run had before it.
+  int added_in = 0;
   /// Absent from every version-0 file although runs could set it (`--subset`, which
   /// haq did not record): the value such a run used is unknown; a resume takes the
   /// flag if given (and records it), else the default.

@@ -106,13 +106,38 @@ void CheckModelFitsData(const graph::Network& net, const data::Dataset& d) {
   }
 }
 
+namespace {
+void FitToData(LoadedModel& m, const data::Dataset& d) {
+  if (m.net.input_spec().mean.empty()) m.net.set_normalization(d.mean, d.std);
+  CheckModelFitsData(m.net, d);
+}
+}  // namespace
+
 LoadedModel LoadModelForData(const std::string& model, const data::Dataset& d) {
   ModelRequest req;
   req.spec = model;
   LoadedModel m = LoadModel(req);
-  if (m.net.input_spec().mean.empty()) m.net.set_normalization(d.mean, d.std);
-  CheckModelFitsData(m.net, d);
+  FitToData(m, d);
   return m;
+}
+
+data::ModelInput InputOf(const graph::Network& net) {
+  const graph::InputSpec& in = net.input_spec();
+  data::ModelInput input;
+  input.geometry = {in.chw.at(0), in.chw.at(1), in.chw.at(2)};
+  input.mean = in.mean;
+  input.std = in.std;
+  return input;
+}
+
+ModelWithData LoadModelWithData(const std::string& model, const data::DataOptions& o, bool train) {
+  ModelRequest req;
+  req.spec = model;
+  ModelWithData out{LoadModel(req), {}};
+  const data::ModelInput input = InputOf(out.model.net);
+  out.data = data::LoadDataset(o, train, &input);
+  FitToData(out.model, out.data);
+  return out;
 }
 
 }  // namespace haq::train

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/options.h"
 #include "graph/network.h"
 #include "train/checkpoint.h"
 
@@ -45,5 +46,17 @@ void CheckModelFitsData(const graph::Network& net, const data::Dataset& d);
 /// Loads a model argument (LoadModel) for use on `d`: normalised with the data's
 /// statistics unless its checkpoint has its own, and checked to fit.
 LoadedModel LoadModelForData(const std::string& model, const data::Dataset& d);
+
+/// What `net` takes, for data sets preprocessed to fit it (data::LoadDataset).
+data::ModelInput InputOf(const graph::Network& net);
+
+/// A model argument and the training (`train`) or test set `o` names, made to fit
+/// each other: an image folder is preprocessed to the model's input (LoadDataset
+/// with InputOf), then the model is loaded for it as by LoadModelForData.
+struct ModelWithData {
+  LoadedModel model;
+  data::Dataset data;
+};
+ModelWithData LoadModelWithData(const std::string& model, const data::DataOptions& o, bool train);
 
 }  // namespace haq::train

@@ -11,6 +11,7 @@
 
 #include "hw/layer_shape.h"
 #include "hw/spec.h"
+#include "search/run_settings.h"
 #include "test_util.h"
 #include "util/file.h"
 
@@ -386,7 +387,7 @@ TEST(SearchCliTest, RunsFromBeforeTheSettingsTableResumeToTheSameResult) {
             std::string::npos)
       << resumed.err;
   const auto settings = nlohmann::json::parse(util::ReadFile(dir / "old" / "settings.json"));
-  EXPECT_EQ(settings.at("version"), 1);  // rewritten: --episodes changed
+  EXPECT_EQ(settings.at("version"), search::kSettingsVersion);  // rewritten: --episodes changed
   EXPECT_EQ(settings.at("episodes"), 5);
   const auto whole = RunHaq(
       "search --model mobilenet_v2_fmnist --hw bismo-edge --budget latency=0.5 --agent random "

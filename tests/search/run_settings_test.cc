@@ -81,10 +81,10 @@ TEST(RunSettingsTest, EveryBadValueIsRefusedNamingTheKey) {
             "s.json: unknown setting 'learning_rate' (a run of another haq version?); expected "
             "the keys of docs/FORMATS.md#settingsjson");
   j = good;
-  j["version"] = 2;
+  j["version"] = 3;
   EXPECT_EQ(test::InputErrorOf([&] { RunSettings::FromJson(j, "s.json"); }),
-            "s.json: setting 'version': expected 1..1 (this haq writes version 1; a newer haq "
-            "wrote this run?), got 2");
+            "s.json: setting 'version': expected 1..2 (this haq writes version 2; a newer haq "
+            "wrote this run?), got 3");
   j = good;
   j["b_min"] = 6;
   j["b_max"] = 4;
@@ -105,13 +105,27 @@ TEST(RunSettingsTest, FilesFromBeforeTheTableReadWithTheValuesThoseRunsHad) {
   json j = s.ToJson();
   j.erase("version");
   for (const RunParam& p : RunParams()) {
-    if (p.added_later || p.unrecorded_before) j.erase(p.key);
+    if (p.added_in > 0 || p.unrecorded_before) j.erase(p.key);
   }
   EXPECT_EQ(RunSettings::FromJson(j, "old/settings.json"), s);
   // The keys every version-0 file has are still required.
   j.erase("seed");
   EXPECT_EQ(test::InputErrorOf([&] { RunSettings::FromJson(j, "old/settings.json"); }),
             "old/settings.json: missing setting 'seed'");
+}
+
+// Version 1 (before image folders) lacks the keys version 2 added; they read as
+// their defaults, the values those runs had. A version-2 file must have them.
+TEST(RunSettingsTest, VersionOneFilesReadWithTheImageFolderKeysAtTheirDefaults) {
+  RunSettings s;
+  s.episodes = 40;
+  json j = s.ToJson();
+  j["version"] = 1;
+  for (const char* key : {"classes", "image_cache", "mean", "std"}) j.erase(key);
+  EXPECT_EQ(RunSettings::FromJson(j, "v1/settings.json"), s);
+  j["version"] = 2;
+  EXPECT_EQ(test::InputErrorOf([&] { RunSettings::FromJson(j, "v2/settings.json"); }),
+            "v2/settings.json: missing setting 'classes'");
 }
 
 // The rule of a resume, for every parameter: a flag given with the run's value is

@@ -23,7 +23,11 @@ inline nlohmann::json OtherValue(const RunParam& p, const RunSettings& s) {
     static const std::map<std::string, std::string> free = {{"model", "resnet20_fmnist"},
                                                             {"hardware", "bitfusion"},
                                                             {"budget", "energy=0.5"},
-                                                            {"data_dir", "/data/fmnist"}};
+                                                            {"data_dir", "/data/fmnist"},
+                                                            {"classes", "5"},
+                                                            {"image_cache", "/tmp/haq-cache"},
+                                                            {"mean", "0.5"},
+                                                            {"std", "0.25"}};
     const auto it = free.find(p.key);
     if (it == free.end()) {
       ADD_FAILURE() << "run parameter '" << p.key << "' needs an alternative value in OtherValue";
