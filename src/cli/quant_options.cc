@@ -39,6 +39,9 @@ void AddQuantOptions(CLI::App& app, QuantCliOptions& o, bool finetune) {
                  "Cosine learning-rate decay over the fine-tune instead of a constant rate");
     app.add_option("--finetune-batch", o.finetune_batch, "Fine-tuning batch size")
         ->check(CLI::Range(1, 65536));
+    app.add_option("--finetune-augment", o.finetune_augment,
+                   "Fine-tuning augmentation: none, flip, or crop-flip (RandomResizedCrop and flips)")
+        ->check(CLI::IsMember(data::FineTuneAugmentNames()));
   }
 }
 
@@ -79,7 +82,8 @@ train::QuantizedModel QuantizeFromFlags(const graph::Network& net, const QuantCl
   fo.lr = o.finetune_lr;
   fo.cosine = o.finetune_cosine;
   if (o.finetune_steps == 0) return train::ApplyPolicy(net, ctx, policy, nullptr, fo, progress);
-  data::BatchLoader tune = MakeLoader(split.train, o.finetune_batch, /*shuffle=*/true, o.seed, {});
+  data::BatchLoader tune = MakeLoader(split.train, o.finetune_batch, /*shuffle=*/true, o.seed,
+                                      data::FineTuneAugment(o.finetune_augment));
   return train::ApplyPolicy(net, ctx, policy, &tune, fo, progress);
 }
 

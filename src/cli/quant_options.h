@@ -26,6 +26,7 @@ struct QuantCliOptions {
   double finetune_lr = 1e-3;
   bool finetune_cosine = false;
   int64_t finetune_batch = 64;
+  std::string finetune_augment = "none";
   uint64_t seed = 0;
 };
 

@@ -52,6 +52,7 @@ void RunQuantize(const QuantizeCliOptions& o) {
                                           {"lr", o.quant.finetune_lr},
                                           {"cosine", o.quant.finetune_cosine},
                                           {"batch", o.quant.finetune_batch},
+                                          {"augment", o.quant.finetune_augment},
                                           {"train_loss", q.finetune.loss}};
   }
   train::SaveCheckpoint(c, o.out);

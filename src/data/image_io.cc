@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "data/rng.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -98,15 +99,7 @@ torch::Tensor DecodeImage(const std::string& path, int64_t channels) {
   return DecodeImageBytes(util::ReadFile(path, std::uintmax_t{1} << 30), path, channels);
 }
 
-torch::Tensor ResizeShorterSide(const torch::Tensor& image, int64_t size) {
-  const int64_t h = image.size(1), w = image.size(2);
-  const int64_t shorter = std::min(h, w), longer = std::max(h, w);
-  if (shorter == size) return image;
-  const int64_t new_long = static_cast<int64_t>(static_cast<double>(size) * static_cast<double>(longer) /
-                                                static_cast<double>(shorter));
-  const int64_t new_h = h <= w ? size : new_long;
-  const int64_t new_w = h <= w ? new_long : size;
-  // Two passes, horizontal then vertical, each rounded to 8 bits, as Pillow does.
+torch::Tensor Resize(const torch::Tensor& image, int64_t height, int64_t width) {
   namespace F = torch::nn::functional;
   auto pass = [](const torch::Tensor& u8, int64_t h_out, int64_t w_out) {
     if (u8.size(1) == h_out && u8.size(2) == w_out) return u8;
@@ -118,7 +111,42 @@ torch::Tensor ResizeShorterSide(const torch::Tensor& image, int64_t size) {
                                                .antialias(true));
     return x.squeeze(0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
   };
-  return pass(pass(image, h, new_w), new_h, new_w);
+  return pass(pass(image, image.size(1), width), height, width);
+}
+
+torch::Tensor ResizeShorterSide(const torch::Tensor& image, int64_t size) {
+  const int64_t h = image.size(1), w = image.size(2);
+  const int64_t shorter = std::min(h, w), longer = std::max(h, w);
+  if (shorter == size) return image;
+  const int64_t new_long = static_cast<int64_t>(static_cast<double>(size) * static_cast<double>(longer) /
+                                                static_cast<double>(shorter));
+  return Resize(image, h <= w ? size : new_long, h <= w ? new_long : size);
+}
+
+CropBox RandomResizedCropBox(int64_t height, int64_t width, std::mt19937_64& rng) {
+  constexpr double kScale[2] = {0.08, 1.0};
+  constexpr double kRatio[2] = {3.0 / 4.0, 4.0 / 3.0};
+  const double area = static_cast<double>(height) * static_cast<double>(width);
+  const double log_lo = std::log(kRatio[0]), log_hi = std::log(kRatio[1]);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target = area * (kScale[0] + (kScale[1] - kScale[0]) * Uniform01(rng));
+    const double aspect = std::exp(log_lo + (log_hi - log_lo) * Uniform01(rng));
+    const auto w = static_cast<int64_t>(std::nearbyint(std::sqrt(target * aspect)));
+    const auto h = static_cast<int64_t>(std::nearbyint(std::sqrt(target / aspect)));
+    if (w > 0 && w <= width && h > 0 && h <= height) {
+      const auto top = static_cast<int64_t>(UniformBelow(rng, static_cast<uint64_t>(height - h + 1)));
+      const auto left = static_cast<int64_t>(UniformBelow(rng, static_cast<uint64_t>(width - w + 1)));
+      return {top, left, h, w};
+    }
+  }
+  const double in_ratio = static_cast<double>(width) / static_cast<double>(height);
+  int64_t w = width, h = height;
+  if (in_ratio < kRatio[0]) {
+    h = static_cast<int64_t>(std::nearbyint(static_cast<double>(w) / kRatio[0]));
+  } else if (in_ratio > kRatio[1]) {
+    w = static_cast<int64_t>(std::nearbyint(static_cast<double>(h) * kRatio[1]));
+  }
+  return {(height - h) / 2, (width - w) / 2, h, w};
 }
 
 torch::Tensor CenterCrop(const torch::Tensor& image, int64_t height, int64_t width) {

@@ -19,6 +19,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <random>
 #include <string>
 
 namespace haq::data {
@@ -33,6 +34,11 @@ torch::Tensor DecodeImage(const std::string& path, int64_t channels);
 /// The same on bytes already in memory; `name` names them in errors.
 torch::Tensor DecodeImageBytes(const std::string& bytes, const std::string& name, int64_t channels);
 
+/// `image` (uint8 [C, H, W]) resized to height x width: antialiased bilinear
+/// interpolation, horizontal pass then vertical, each rounded to 8 bits, as Pillow's
+/// BILINEAR resize does. Returned as it is when already that size.
+torch::Tensor Resize(const torch::Tensor& image, int64_t height, int64_t width);
+
 /// torchvision's Resize(size) with an int: the shorter side becomes `size`, the
 /// longer int(size * long / short) (truncated); an image whose shorter side already
 /// is `size` is returned unchanged. uint8 [C, H, W] in and out.
@@ -46,6 +52,18 @@ torch::Tensor CenterCrop(const torch::Tensor& image, int64_t height, int64_t wid
 /// The shorter side evaluation resizes to before the centre crop: round(crop /
 /// 0.875) of the larger of height and width (256 for 224; 32 for 28).
 int64_t EvalResizeSize(int64_t height, int64_t width);
+
+/// A window of an image: rows top..top+height-1, columns left..left+width-1.
+struct CropBox {
+  int64_t top = 0, left = 0, height = 0, width = 0;
+};
+
+/// The window torchvision's RandomResizedCrop (scale 0.08..1, ratio 3/4..4/3) draws
+/// on a height x width image: up to 10 tries of an area fraction uniform in
+/// [0.08, 1] and a log-uniform aspect ratio, the sides rounded half to even, kept if
+/// the window fits, placed uniformly; else the centre crop at the nearest allowed
+/// ratio. Draws from `rng` only (rng.h: the same windows on every platform).
+CropBox RandomResizedCropBox(int64_t height, int64_t width, std::mt19937_64& rng);
 
 /// Evaluation preprocessing to `height` x `width`: an image of exactly that size is
 /// returned as it is (no resampling); otherwise ResizeShorterSide(EvalResizeSize)

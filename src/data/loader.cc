@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "data/image_io.h"
 #include "data/rng.h"
 #include "util/error.h"
 
@@ -33,6 +34,10 @@ BatchLoader::BatchLoader(const Dataset& data, const torch::Tensor& indices,
     throw InputError(
         fmt::format("{}: augment.pad_crop: expected at least 0, got {}", where, opt_.augment.pad_crop));
   }
+  if (opt_.augment.random_resized_crop && opt_.augment.pad_crop > 0) {
+    throw InputError(fmt::format("{}: augment: random_resized_crop excludes pad_crop ({})", where,
+                                 opt_.augment.pad_crop));
+  }
   images_ = data.images.contiguous();
   if (data.rows.defined()) rows_ = data.rows.contiguous();
   labels_ = data.labels.contiguous();
@@ -42,7 +47,7 @@ BatchLoader::BatchLoader(const Dataset& data, const torch::Tensor& indices,
 
   auto size = [&](int64_t want, int64_t stored, const char* field, const char* what) {
     if (want == 0) return stored;
-    if (want < stored) {
+    if (want < stored && !opt_.augment.random_resized_crop) {
       throw InputError(fmt::format("{}: {}: expected 0 (keep) or at least the image {} {}, got {}", where,
                                    field, what, stored, want));
     }
@@ -113,10 +118,13 @@ bool BatchLoader::Next(Batch& batch) {
   const int64_t pad = opt_.augment.pad_crop;
   std::vector<int64_t> oy(static_cast<size_t>(count), top_), ox(static_cast<size_t>(count), left_);
   std::vector<uint8_t> flip(static_cast<size_t>(count), 0);
-  if (pad > 0 || opt_.augment.hflip) {
+  const bool rrc = opt_.augment.random_resized_crop;
+  std::vector<CropBox> boxes(rrc ? static_cast<size_t>(count) : 0);
+  if (pad > 0 || opt_.augment.hflip || rrc) {
     std::mt19937_64 rng(MixSeed({opt_.seed, static_cast<uint64_t>(epoch_),
                                  static_cast<uint64_t>(next_batch_), kAugmentStream}));
     for (size_t b = 0; b < static_cast<size_t>(count); ++b) {
+      if (rrc) boxes[b] = RandomResizedCropBox(h_, w_, rng);
       if (pad > 0) {
         oy[b] += pad - static_cast<int64_t>(UniformBelow(rng, static_cast<uint64_t>(2 * pad + 1)));
         ox[b] += pad - static_cast<int64_t>(UniformBelow(rng, static_cast<uint64_t>(2 * pad + 1)));
@@ -133,9 +141,20 @@ bool BatchLoader::Next(Batch& batch) {
   const int64_t* stored = rows_.defined() ? rows_.data_ptr<int64_t>() : nullptr;
   uint8_t* dst = canvas.data_ptr<uint8_t>();
   const int64_t in_image = c_ * h_ * w_, out_image = c_ * out_h_ * out_w_;
-  at::parallel_for(0, count, 16, [&](int64_t b0, int64_t b1) {
+  at::parallel_for(0, count, rrc ? 1 : 16, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const auto bi = static_cast<size_t>(b);
+      if (rrc) {
+        // The window, resized to the output (single-threaded inside this region).
+        const CropBox& box = boxes[bi];
+        const torch::Tensor window = images_[stored ? stored[row[b]] : row[b]]
+                                         .slice(1, box.top, box.top + box.height)
+                                         .slice(2, box.left, box.left + box.width);
+        torch::Tensor out = Resize(window.contiguous(), out_h_, out_w_);
+        if (flip[bi]) out = out.flip({2});
+        canvas[b].copy_(out);
+        continue;
+      }
       const int64_t y0 = std::max<int64_t>(0, oy[bi]), y1 = std::min(out_h_, oy[bi] + h_);
       const int64_t x0 = std::max<int64_t>(0, ox[bi]), x1 = std::min(out_w_, ox[bi] + w_);
       if (y0 >= y1 || x0 >= x1) continue;

@@ -27,6 +27,10 @@ struct Augment {
   int64_t pad_crop = 0;
   /// Mirror left-right with probability 1/2 (after the crop).
   bool hflip = false;
+  /// torchvision's RandomResizedCrop: a window drawn by RandomResizedCropBox on the
+  /// stored image, resized to the output size (image_io.h's Resize). Excludes
+  /// pad_crop; the output size may be anything (default: the stored size).
+  bool random_resized_crop = false;
 };
 
 struct LoaderOptions {

@@ -102,6 +102,22 @@ SplitData SplitTrainVal(const Dataset& d, const DataOptions& o) {
   return {Subset(d, train), Subset(d, s.second)};
 }
 
+const std::vector<std::string>& FineTuneAugmentNames() {
+  static const std::vector<std::string> kNames = {"none", "flip", "crop-flip"};
+  return kNames;
+}
+
+Augment FineTuneAugment(const std::string& name) {
+  Augment a;
+  if (name == "flip" || name == "crop-flip") a.hflip = true;
+  if (name == "crop-flip") a.random_resized_crop = true;
+  if (name != "none" && !a.hflip) {
+    throw util::InputError(fmt::format("--finetune-augment: expected one of {}, got '{}'",
+                                       util::JoinNames(FineTuneAugmentNames()), name));
+  }
+  return a;
+}
+
 BatchLoader MakeLoader(const Dataset& d, int64_t batch, bool shuffle, uint64_t seed,
                        Augment augment) {
   LoaderOptions lo;

@@ -58,6 +58,12 @@ struct SplitData {
 /// training part).
 SplitData SplitTrainVal(const Dataset& train_set, const DataOptions& o);
 
+/// The names --finetune-augment takes: none, flip, crop-flip.
+const std::vector<std::string>& FineTuneAugmentNames();
+/// The augmentation a name stands for: none; hflip; random_resized_crop + hflip.
+/// util::InputError naming --finetune-augment for another name.
+Augment FineTuneAugment(const std::string& name);
+
 BatchLoader MakeLoader(const Dataset& d, int64_t batch, bool shuffle, uint64_t seed,
                        Augment augment = {});
 

@@ -21,6 +21,9 @@ inline uint64_t UniformBelow(std::mt19937_64& rng, uint64_t bound) {
   }
 }
 
+/// A uniform double in [0, 1): the top 53 bits of one draw.
+inline double Uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1p-53; }
+
 /// Fisher–Yates shuffle of `values` in place, drawing from `rng`: for i from the
 /// last position down to 1, swap values[i] with values[UniformBelow(i + 1)].
 template <typename T>

@@ -11,18 +11,20 @@ ModelEvaluator::ModelEvaluator(const graph::Network& net,
       options_(options) {}
 
 namespace {
-data::BatchLoader Loader(const data::Dataset& d, int64_t batch, bool shuffle, uint64_t seed) {
+data::BatchLoader Loader(const data::Dataset& d, int64_t batch, bool shuffle, uint64_t seed,
+                         data::Augment augment = {}) {
   data::LoaderOptions o;
   o.batch_size = batch;
   o.shuffle = shuffle;
   o.seed = seed;
+  o.augment = augment;
   return data::BatchLoader(d, o);
 }
 }  // namespace
 
 EvalOutcome ModelEvaluator::operator()(const hw::Policy& policy) {
   EvalOutcome out;
-  data::BatchLoader tune = Loader(tune_, options_.finetune_batch, true, options_.seed);
+  data::BatchLoader tune = Loader(tune_, options_.finetune_batch, true, options_.seed, options_.finetune_augment);
   train::QuantizedModel q = train::ApplyPolicy(net_, context_, policy,
                                                options_.finetune.steps > 0 ? &tune : nullptr,
                                                options_.finetune);

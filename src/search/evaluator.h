@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "data/dataset.h"
+#include "data/loader.h"
 #include "graph/network.h"
 #include "quant/context.h"
 #include "search/search.h"
@@ -16,6 +17,7 @@ namespace haq::search {
 struct ModelEvalOptions {
   train::FineTuneOptions finetune;  ///< steps 0: no fine-tuning
   int64_t finetune_batch = 64;
+  data::Augment finetune_augment{};
   int64_t eval_batch = 500;
   /// Seed of the fine-tuning order (the same order every episode, so an episode's
   /// result depends only on its policy).

@@ -27,7 +27,8 @@ train::QuantizedModel FinalFineTune(const RunWiring::Impl& w, const hw::Policy& 
                                     const std::string& label, uint64_t seed,
                                     const std::shared_ptr<quant::QuantContext>& context,
                                     std::FILE* notes) {
-  data::BatchLoader loader = data::MakeLoader(w.split.train, kFinetuneBatch, /*shuffle=*/true, seed);
+  data::BatchLoader loader = data::MakeLoader(w.split.train, kFinetuneBatch, /*shuffle=*/true, seed,
+                                              data::FineTuneAugment(w.settings.finetune_augment));
   train::FineTuneOptions fo;
   fo.steps = w.settings.final_finetune_steps;
   fo.lr = w.settings.final_finetune_lr;

@@ -67,7 +67,7 @@ bool Same(const FineTuneRecord& a, const FineTuneRecord& b) {
 
 json FineTuneKey(const RunSettings& s) {
   json key = s.ToJson();
-  for (const char* k : {"budget", "episodes", "restarts", "final_candidates", "final_seeds"}) {
+  for (const char* k : {"budget", "episodes", "restarts", "final_candidates", "final_seeds", "image_cache"}) {
     key.erase(k);
   }
   return key;

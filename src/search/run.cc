@@ -160,6 +160,7 @@ RunWiring::RunWiring(const RunSettings& s, std::FILE* progress) : impl_(std::mak
   mo.finetune.steps = s.finetune_steps;
   mo.finetune.lr = s.finetune_lr;
   mo.finetune_batch = kFinetuneBatch;
+  mo.finetune_augment = data::FineTuneAugment(s.finetune_augment);
   mo.eval_batch = kEvalBatch;
   mo.seed = s.seed;
   w.evaluator = std::make_unique<ModelEvaluator>(w.model.net, w.context, w.reward, w.tune, mo);

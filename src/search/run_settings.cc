@@ -143,6 +143,10 @@ std::vector<RunParam> MakeTable() {
       {"mean", "--mean", "imagefolder: per-channel mean of pixel/255 (comma-separated) for a model without its own",
        &S::mean, 0, 0, {}, fixed, 2},
       {"std", "--std", "imagefolder: per-channel standard deviation, likewise", &S::std, 0, 0, {}, fixed, 2},
+      {"finetune_augment", "--finetune-augment",
+       "Augmentation of every fine-tune (episodes and final): none, flip, or crop-flip (RandomResizedCrop and "
+       "flips, HAQ's ImageNet setting)",
+       &S::finetune_augment, 0, 0, {"none", "flip", "crop-flip"}, fixed, 2},
   };
   t.insert(t.end(), images.begin(), images.end());
   return t;

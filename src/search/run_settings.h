@@ -57,6 +57,7 @@ struct RunSettings {
   std::string classes;       ///< image folders: "" (all) | N | FILE
   std::string image_cache;   ///< image folders: cache folder ("" = the default)
   std::string mean, std;     ///< image folders: comma-separated, for a model without its own
+  std::string finetune_augment = "none";  ///< none | flip | crop-flip (data::FineTuneAugment)
   // The ILP strategy's sensitivity pass and solver.
   std::string curvature = "gauss-newton";
   int64_t hessian_images = 256;

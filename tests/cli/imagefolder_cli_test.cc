@@ -8,7 +8,9 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <random>
 #include <regex>
 
 #include "data/dataset.h"
@@ -113,6 +115,75 @@ TEST_F(ImageFolderCliTest, BadFlagsAreNamed) {
   EXPECT_EQ(m.exit_code, 1);
   EXPECT_EQ(m.err,
             "haq: error: --data-dir: imagefolder needs the folder holding train/ and val/ (one subfolder per class)\n");
+}
+
+}  // namespace
+}  // namespace haq
+
+namespace haq {
+namespace {
+
+/// A 224-px image folder of JPEGs of assorted sizes (2 classes; 6 train, 2 val images each).
+class ImageFolder224CliTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    std::mt19937_64 rng(7);
+    for (const auto& [split, n] : {std::pair{"train", 6}, std::pair{"val", 2}}) {
+      for (const std::string cls : {"ant", "bee"}) {
+        for (int i = 0; i < n; ++i) {
+          const int h = 230 + static_cast<int>(rng() % 150), w = 230 + static_cast<int>(rng() % 150);
+          cv::Mat m(h, w, CV_8UC3);
+          cv::randu(m, cv::Scalar::all(0), cv::Scalar::all(255));
+          const fs::path p = *dir_ / "f" / split / cls / fmt::format("{}.jpg", i);
+          fs::create_directories(p.parent_path());
+          ASSERT_TRUE(cv::imwrite(p.string(), m));
+        }
+      }
+    }
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string Data() {
+    return fmt::format("--dataset imagefolder --data-dir {} --cache {} --val 4", (*dir_ / "f").string(),
+                       (*dir_ / "cache").string());
+  }
+  static test::TempDir* dir_;
+};
+test::TempDir* ImageFolder224CliTest::dir_ = nullptr;
+
+// The 224-px models of the zoo (fresh weights) through eval, quantize with a
+// fine-tune, export (calibrated on the folder), an ONNX file, and a search, on JPEGs
+// of other sizes.
+TEST_F(ImageFolder224CliTest, ZooModelsRunEveryCommandOnAFolderOfJpegs) {
+  const auto e = test::RunHaq("eval --model resnet18 " + Data());
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("(4 images)"), std::string::npos) << e.out;
+  // The cache holds val/ at the model's 3x224x224.
+  EXPECT_NE(test::ListDir(*dir_ / "cache").find("val-3x224x224-"), std::string::npos) << test::ListDir(*dir_ / "cache");
+
+  const std::string q = (*dir_ / "q.pt").string();
+  const auto qz = test::RunHaq("quantize --model mobilenet_v2 --bits 4 --finetune-steps 2 --out " + q + " " + Data());
+  ASSERT_EQ(qz.exit_code, 0) << qz.err;
+  const auto qe = test::RunHaq("eval --model " + q + " " + Data());
+  ASSERT_EQ(qe.exit_code, 0) << qe.err;
+  EXPECT_EQ(Line(qe.out, "top-1 [0-9.]+%  top-5 [0-9.]+%"), Line(qz.out, "top-1 [0-9.]+%  top-5 [0-9.]+%"));
+
+  // The quantized model exported with calibration from the folder; a full-precision
+  // export (an ONNX file) evaluated on it as the zoo model is.
+  const auto ex = test::RunHaq("export --model " + q + " --out " + (*dir_ / "q.onnx").string() + " " + Data());
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  const std::string fp = (*dir_ / "fp.onnx").string();
+  ASSERT_EQ(test::RunHaq("export --model resnet18 --out " + fp + " " + Data()).exit_code, 0);
+  const auto oe = test::RunHaq("eval --model " + fp + " " + Data());
+  ASSERT_EQ(oe.exit_code, 0) << oe.err;
+  EXPECT_EQ(Line(oe.out, "top-1 [0-9.]+%  top-5 [0-9.]+%"), Line(e.out, "top-1 [0-9.]+%  top-5 [0-9.]+%"));
+
+  const auto s = test::RunHaq(
+      "search --model mobilenet_v2 --hw bismo-edge --budget latency=0.6 --agent random --episodes 2 "
+      "--finetune-steps 1 --reward-images 4 --tune-images 8 --calib-batches 1 --final-finetune-steps 1 --out " +
+      (*dir_ / "run").string() + " " + Data());
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_TRUE(fs::exists(*dir_ / "run" / "summary.json"));
 }
 
 }  // namespace

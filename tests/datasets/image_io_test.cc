@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <fstream>
+#include <random>
+#include <tuple>
 #include <sstream>
 #include <string>
 
@@ -144,6 +146,56 @@ TEST(ImageIoTest, FilesThatAreNotImagesAreRefusedWithTheirNameAndFirstBytes) {
   EXPECT_TRUE(test::InputErrorOf([&] { DecodeImage(cut.string(), 3); }).starts_with(cut.string() + ": "));
   EXPECT_EQ(test::InputErrorOf([&] { DecodeImage(File("palette.png"), 2); }),
             File("palette.png") + ": images can be read for 1- or 3-channel models, not 2-channel");
+}
+
+}  // namespace
+}  // namespace haq::data
+
+namespace haq::data {
+namespace {
+
+// RandomResizedCrop's windows, checked against the bounds the drawing implies: the
+// area fraction in [0.08, 1] and the ratio in [3/4, 4/3] before each side was
+// rounded by at most half a pixel, inside the image; the same windows for the same
+// seed, others for another; the centre fallback for an image no window fits.
+TEST(ImageIoTest, RandomResizedCropWindowsStayWithinTheirRangesAndRepeatPerSeed) {
+  for (const auto& [h, w] : {std::pair<int64_t, int64_t>{224, 224}, {300, 200}, {37, 90}}) {
+    std::mt19937_64 rng(11), again(11), other(12);
+    int differ = 0;
+    double area_sum = 0;
+    const int draws = 2000;
+    for (int i = 0; i < draws; ++i) {
+      const CropBox b = RandomResizedCropBox(h, w, rng);
+      const CropBox c = RandomResizedCropBox(h, w, again);
+      const CropBox d = RandomResizedCropBox(h, w, other);
+      ASSERT_EQ(std::tie(b.top, b.left, b.height, b.width), std::tie(c.top, c.left, c.height, c.width));
+      differ += std::tie(b.top, b.left, b.height, b.width) != std::tie(d.top, d.left, d.height, d.width);
+      ASSERT_GE(b.top, 0);
+      ASSERT_GE(b.left, 0);
+      ASSERT_LE(b.top + b.height, h);
+      ASSERT_LE(b.left + b.width, w);
+      ASSERT_GT(b.height, 0);
+      ASSERT_GT(b.width, 0);
+      const double bh = static_cast<double>(b.height), bw = static_cast<double>(b.width);
+      const double area = static_cast<double>(h * w);
+      ASSERT_GE((bh + 0.5) * (bw + 0.5), 0.08 * area) << bh << "x" << bw;
+      ASSERT_GE((bw + 0.5) / (bh - 0.5), 3.0 / 4.0 - 1e-12) << bh << "x" << bw;
+      ASSERT_LE((bw - 0.5) / (bh + 0.5), 4.0 / 3.0 + 1e-12) << bh << "x" << bw;
+      area_sum += bh * bw / area;
+    }
+    EXPECT_GT(differ, draws * 9 / 10);
+    // Fractions uniform in [0.08, 1] have mean 0.54; windows that do not fit are
+    // drawn again, which favours small ones. The mean area fraction of torchvision's
+    // algorithm simulated in Python (random.uniform, 20,000 windows): 0.478 on
+    // 224x224, 0.389 on 300x200, 0.262 on 37x90 (with 0.9% centre fallbacks).
+    const double expected = h == 224 ? 0.478 : h == 300 ? 0.389 : 0.262;
+    EXPECT_NEAR(area_sum / draws, expected, 0.02) << h << "x" << w;
+  }
+  // 4 x 100: no window fits (its height is round(sqrt(area / ratio)) >= round(sqrt(32
+  // * 3/4)) = 5 > 4), so the centre crop at ratio 4/3: 4 x round(5.33) = 4 x 5.
+  std::mt19937_64 rng(1);
+  const CropBox b = RandomResizedCropBox(4, 100, rng);
+  EXPECT_EQ(std::tie(b.top, b.left, b.height, b.width), std::make_tuple(int64_t{0}, int64_t{47}, int64_t{4}, int64_t{5}));
 }
 
 }  // namespace

@@ -413,3 +413,48 @@ TEST(LoaderTest, ASubsetGivesTheBatchesOfACopyOfItsImages) {
 
 }  // namespace
 }  // namespace haq::data
+
+namespace haq::data {
+namespace {
+
+// RandomResizedCrop with flips: the batches depend on (seed, epoch, batch) only,
+// not on the thread count, also when resumed with Seek; a one-colour image stays
+// that colour; the output is the size asked for.
+TEST(LoaderTest, RandomResizedCropBatchesAreTheSameAtEveryThreadCount) {
+  const Dataset d = Synthetic(20, 3, 12, 10);
+  const LoaderOptions o{.batch_size = 6, .shuffle = true, .seed = 9,
+                        .augment = {.hflip = true, .random_resized_crop = true}, .out_height = 8, .out_width = 8};
+  const int threads = torch::get_num_threads();
+  std::vector<std::vector<Batch>> runs;
+  for (int t : {1, 2, 4}) {
+    torch::set_num_threads(t);
+    BatchLoader loader(d, o);
+    runs.push_back(Epoch(loader, 3));
+  }
+  torch::set_num_threads(threads);
+  ExpectSameBatches(runs[0], runs[1]);
+  ExpectSameBatches(runs[0], runs[2]);
+  ASSERT_EQ(runs[0][0].images.sizes(), (std::vector<int64_t>{6, 3, 8, 8}));
+  BatchLoader seek(d, o);
+  seek.StartEpoch(3);
+  seek.Seek(2);
+  Batch b;
+  ASSERT_TRUE(seek.Next(b));
+  EXPECT_TRUE(torch::equal(b.images, runs[0][2].images));
+  // Other epochs crop elsewhere.
+  BatchLoader other(d, o);
+  EXPECT_FALSE(torch::equal(Epoch(other, 4)[0].images, runs[0][0].images));
+
+  Dataset flat = d;
+  flat.images = torch::full({20, 3, 12, 10}, 77, torch::kUInt8);
+  BatchLoader f(flat, o);
+  f.Next(b);
+  EXPECT_TRUE(torch::equal(Pixels(b.images, flat.mean, flat.std), torch::full({6, 3, 8, 8}, 77, torch::kLong)));
+
+  const LoaderOptions bad{.augment = {.pad_crop = 2, .random_resized_crop = true}};
+  EXPECT_EQ(test::InputErrorOf([&] { BatchLoader(d, bad); }),
+            "BatchLoader for synthetic: augment: random_resized_crop excludes pad_crop (2)");
+}
+
+}  // namespace
+}  // namespace haq::data

@@ -36,9 +36,13 @@ TEST(FineTuneKeyTest, KeepsEverySettingThatDecidesAFineTuneAndNoOther) {
   b.restarts = 2;
   b.final_candidates = 5;
   b.final_seeds = 4;
+  b.image_cache = "/elsewhere";  // where the preprocessed images are kept, not what they are
   EXPECT_EQ(FineTuneKey(a), FineTuneKey(b));
   const json every = a.ToJson();
-  EXPECT_EQ(FineTuneKey(a).size(), every.size() - 5);
+  EXPECT_EQ(FineTuneKey(a).size(), every.size() - 6);
+  b = a;
+  b.finetune_augment = "crop-flip";
+  EXPECT_NE(FineTuneKey(a), FineTuneKey(b));
   b = a;
   b.final_finetune_lr = a.final_finetune_lr * 2;
   EXPECT_NE(FineTuneKey(a), FineTuneKey(b));
