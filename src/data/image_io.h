@@ -13,9 +13,10 @@
 ///
 /// Resizing is ATen's antialiased bilinear interpolation (the kernel torchvision's
 /// tensor transforms use with antialias=True, written to match PIL's BILINEAR
-/// filter): computed in float and rounded to the nearest uint8, where PIL rounds
-/// between its horizontal and vertical passes too, so values may differ from
-/// PIL's by at most 1 (tests/data/image_io_test.cc measures it against a reference).
+/// filter), run as PIL runs it: a horizontal pass, then a vertical one, each
+/// rounded to uint8. PIL's coefficients are fixed-point and ATen's float, so values
+/// may differ from PIL's by 1 (tests/datasets/image_io_test.cc measures it against
+/// Pillow's own output).
 #include <torch/types.h>
 
 #include <cstdint>
