@@ -29,6 +29,10 @@ struct Dataset {
   std::vector<std::string> class_names;  ///< num_classes names
   /// Per-channel normalisation of x = pixel / 255: (x - mean[c]) / std[c]; C values each.
   std::vector<double> mean, std;
+  /// True when `images` is a read-only file mapping (an image cache): readers then
+  /// release the pages they have read (ReleaseMappedPages), so the process's
+  /// resident memory does not grow with the data set.
+  bool mapped = false;
 
   int64_t size() const { return rows.defined() ? rows.size(0) : images.defined() ? images.size(0) : 0; }
   int64_t channels() const { return images.size(1); }

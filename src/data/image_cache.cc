@@ -103,7 +103,16 @@ std::string Validate(const fs::path& file, const std::string& key, const ImageGe
   if (size != offset + payload) {
     return fmt::format("{} bytes where {} were expected (truncated or overwritten)", size, offset + payload);
   }
-  if (Crc(p + offset, payload) != h.crc) return "checksum mismatch (the file was damaged)";
+  // Checksummed a chunk at a time, each chunk's pages released once read, so
+  // validating a cache larger than memory leaves the process's resident set small.
+  constexpr uint64_t kChunk = uint64_t{64} << 20;
+  uint32_t crc = 0;
+  for (uint64_t at = 0; at < payload; at += kChunk) {
+    const uint64_t len = std::min(kChunk, payload - at);
+    crc = Crc(p + offset + at, len, crc);
+    ReleaseMappedPages(p, size, p + offset + at, len);
+  }
+  if (crc != h.crc) return "checksum mismatch (the file was damaged)";
   const auto n64 = static_cast<int64_t>(h.n);
   out.labels = torch::empty({n64}, torch::kInt64);
   std::memcpy(out.labels.data_ptr<int64_t>(), p + offset, h.n * 8);
@@ -212,11 +221,33 @@ void Build(const ImageFolderListing& l, const ImageGeometry& g, const std::strin
 
 }  // namespace
 
-fs::path ImageCachePath(const ImageFolderListing& listing, const ImageGeometry& g, const fs::path& dir) {
-  const std::string key = CacheKey(listing, g);
+void ReleaseMappedPages(const void* region, size_t region_bytes, const void* data, size_t bytes) {
+  if (bytes == 0) return;
+  // Reading a page of a file mapping makes the kernel map the cached pages of the
+  // aligned window around it too ("fault-around", 64 KiB by default), so the
+  // window is released, not just the pages read; clamped to the region's pages.
+  constexpr uintptr_t kFaultAround = 64 * 1024;
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto lo = reinterpret_cast<uintptr_t>(region) / page * page;
+  const auto hi = (reinterpret_cast<uintptr_t>(region) + region_bytes + page - 1) / page * page;
+  const auto begin = std::max(lo, reinterpret_cast<uintptr_t>(data) / kFaultAround * kFaultAround);
+  const auto end =
+      std::min(hi, (reinterpret_cast<uintptr_t>(data) + bytes + kFaultAround - 1) / kFaultAround * kFaultAround);
+  // Advice only: a failure leaves the pages mapped, which costs memory, not results.
+  if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+namespace {
+fs::path CachePath(const ImageFolderListing& listing, const ImageGeometry& g, const fs::path& dir,
+                   const std::string& key) {
   const std::string split = listing.root.filename().string();
   return dir / fmt::format("{}-{}x{}x{}-{:08x}.haqimg", split.empty() ? "images" : split, g.channels, g.height,
                            g.width, Crc(key.data(), key.size()));
+}
+}  // namespace
+
+fs::path ImageCachePath(const ImageFolderListing& listing, const ImageGeometry& g, const fs::path& dir) {
+  return CachePath(listing, g, dir, CacheKey(listing, g));
 }
 
 CachedImages OpenImageCache(const ImageFolderListing& listing, const ImageGeometry& g,
@@ -226,7 +257,7 @@ CachedImages OpenImageCache(const ImageFolderListing& listing, const ImageGeomet
                                  g.width));
   }
   const std::string key = CacheKey(listing, g);
-  const fs::path file = ImageCachePath(listing, g, options.dir);
+  const fs::path file = CachePath(listing, g, options.dir, key);
   std::error_code ec;
   CachedImages out;
   if (fs::exists(file, ec)) {

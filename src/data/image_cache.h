@@ -43,6 +43,14 @@ struct CachedImages {
   bool built = false;    ///< true when this call decoded the images
 };
 
+/// Drops the pages of [data, data + bytes) from this process's resident set, with
+/// the kernel's fault-around window (64 KiB, aligned) on either side that reading
+/// them may have mapped, clamped to the pages of [region, region + region_bytes).
+/// Only for read-only file mappings such as CachedImages::images (`region` being
+/// all of it): the page cache keeps the data and the next read maps it again. On
+/// anonymous memory it would discard the data, so never call it there.
+void ReleaseMappedPages(const void* region, size_t region_bytes, const void* data, size_t bytes);
+
 /// The cache file's name for a listing and geometry (in `dir`).
 std::filesystem::path ImageCachePath(const ImageFolderListing& listing, const ImageGeometry& g,
                                      const std::filesystem::path& dir);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "data/image_cache.h"
 #include "data/image_io.h"
 #include "data/rng.h"
 #include "util/error.h"
@@ -39,6 +40,7 @@ BatchLoader::BatchLoader(const Dataset& data, const torch::Tensor& indices,
                                  opt_.augment.pad_crop));
   }
   images_ = data.images.contiguous();
+  mapped_ = data.mapped;
   if (data.rows.defined()) rows_ = data.rows.contiguous();
   labels_ = data.labels.contiguous();
   c_ = images_.size(1);
@@ -144,21 +146,28 @@ bool BatchLoader::Next(Batch& batch) {
   at::parallel_for(0, count, rrc ? 1 : 16, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const auto bi = static_cast<size_t>(b);
+      const int64_t image = stored ? stored[row[b]] : row[b];
+      // A mapped image's pages are released once copied: the resident set stays at
+      // a batch's worth whatever the data set's size.
+      auto release = [&] {
+        if (mapped_) ReleaseMappedPages(src, images_.nbytes(), src + image * in_image, static_cast<size_t>(in_image));
+      };
       if (rrc) {
         // The window, resized to the output (single-threaded inside this region).
         const CropBox& box = boxes[bi];
-        const torch::Tensor window = images_[stored ? stored[row[b]] : row[b]]
+        const torch::Tensor window = images_[image]
                                          .slice(1, box.top, box.top + box.height)
                                          .slice(2, box.left, box.left + box.width);
         torch::Tensor out = Resize(window.contiguous(), out_h_, out_w_);
         if (flip[bi]) out = out.flip({2});
         canvas[b].copy_(out);
+        release();
         continue;
       }
       const int64_t y0 = std::max<int64_t>(0, oy[bi]), y1 = std::min(out_h_, oy[bi] + h_);
       const int64_t x0 = std::max<int64_t>(0, ox[bi]), x1 = std::min(out_w_, ox[bi] + w_);
       if (y0 >= y1 || x0 >= x1) continue;
-      const uint8_t* img = src + (stored ? stored[row[b]] : row[b]) * in_image;
+      const uint8_t* img = src + image * in_image;
       uint8_t* out = dst + b * out_image;
       const auto len = static_cast<size_t>(x1 - x0);
       for (int64_t ch = 0; ch < c_; ++ch) {
@@ -172,6 +181,7 @@ bool BatchLoader::Next(Batch& batch) {
           }
         }
       }
+      release();
     }
   });
 

@@ -102,6 +102,7 @@ class BatchLoader {
  private:
   torch::Tensor images_;   // uint8 [R, C, H, W], contiguous
   torch::Tensor rows_;     // int64 [N]: example -> stored image (undefined: the same)
+  bool mapped_ = false;    // images_ is a file mapping: release what has been read
   torch::Tensor labels_;   // int64 [N]
   torch::Tensor indices_;  // int64 [M], as given
   torch::Tensor order_;    // int64 [M], this epoch's order

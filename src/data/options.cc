@@ -57,6 +57,7 @@ Dataset LoadImageFolder(const DataOptions& o, bool train, const ModelInput* inpu
   Dataset d;
   d.name = "imagefolder " + listing.root.string();
   d.images = cached.images;
+  d.mapped = true;
   d.labels = cached.labels;
   d.num_classes = static_cast<int64_t>(classes.size());
   d.class_names = classes;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "data/image_cache.h"
 #include "data/image_folder.h"
 #include "data/image_io.h"
+#include "data/loader.h"
 #include "data/options.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -223,6 +225,70 @@ TEST(ImageCacheTest, AChangedFolderGetsANewCacheAndADamagedOneIsRebuiltWithAMess
             (root / "val" / "dog" / "img0.png").string() +
                 ": expected a JPEG, PNG, BMP, PPM/PGM, TIFF or WebP image, got 7 bytes starting 67 61 72 62 61 67 65");
   EXPECT_EQ(test::ListDir(t / "c"), listing_before);
+}
+
+/// The resident size in KiB of the mapping holding `p` (its Rss line in
+/// /proc/self/smaps): the pages this process has mapped, not the page cache.
+int64_t MappedResidentKib(const void* p) {
+  std::ifstream in("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  const auto addr = reinterpret_cast<uintptr_t>(p);
+  while (std::getline(in, line)) {
+    uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+      inside = lo <= addr && addr < hi;
+    } else if (inside && line.starts_with("Rss:")) {
+      return std::stoll(line.substr(4));
+    }
+  }
+  ADD_FAILURE() << "no mapping holds " << p;
+  return -1;
+}
+
+TEST(ImageCacheTest, ReadingAMappedSetLeavesItsPagesOutOfTheResidentSet) {
+  // 60 images of 3x96x96 (1.6 MiB): validation and every loader epoch release the
+  // pages they read, so at most the fault-around windows (64 KiB) of the images
+  // being read stay mapped, whatever the set's size; the control reads it all.
+  test::TempDir t;
+  const fs::path root = t / "images";
+  for (int i = 0; i < 60; ++i) {
+    WritePng(root / "train" / fmt::format("c{}", i % 3) / fmt::format("{}.png", i), 100, 120, 3, i);
+    if (i < 3) WritePng(root / "val" / fmt::format("c{}", i) / "v.png", 100, 120, 3, i);
+  }
+  DataOptions o;
+  o.dataset = "imagefolder";
+  o.dir = root.string();
+  o.cache = (t / "cache").string();
+  ModelInput rgb{{3, 96, 96}, {}, {}};
+  const Dataset built = LoadDataset(o, /*train=*/true, &rgb);  // builds the cache
+  const Dataset d = LoadDataset(o, /*train=*/true, &rgb);      // maps and validates it
+  ASSERT_TRUE(d.mapped);
+  const void* p = d.images.data_ptr();
+  const int64_t total_kib = d.images.nbytes() / 1024;
+  const int64_t window_kib = 64;
+  EXPECT_LE(MappedResidentKib(p), window_kib) << "after validation";
+
+  EXPECT_GT(d.images.sum().item<int64_t>(), 0);  // the control: every page read
+  EXPECT_GE(MappedResidentKib(p), total_kib);
+
+  const int64_t threads = at::get_num_threads();
+  for (const bool rrc : {false, true}) {
+    ReleaseMappedPages(p, d.images.nbytes(), p, d.images.nbytes());
+    EXPECT_LE(MappedResidentKib(p), 4);
+    LoaderOptions lo;
+    lo.batch_size = 16;
+    lo.shuffle = true;
+    lo.seed = 3;
+    lo.augment.random_resized_crop = rrc;
+    lo.augment.hflip = rrc;
+    BatchLoader loader(Subset(d, torch::arange(5, 60)), lo);
+    Batch b;
+    int64_t seen = 0;
+    while (loader.Next(b)) seen += b.labels.size(0);
+    EXPECT_EQ(seen, 55);
+    EXPECT_LE(MappedResidentKib(p), window_kib * (threads + 1)) << "rrc " << rrc << ", of " << total_kib << " KiB";
+  }
 }
 
 TEST(ImageFolderDatasetTest, NormalisesWithTheModelsStatisticsElseTheFlagsElseImageNets) {
