@@ -1,5 +1,6 @@
 #include "quant/quantizers.h"
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "quant/fake_quant_kernels.h"
 #include "util/error.h"
 
 namespace haq::quant {
@@ -90,34 +92,107 @@ double LinearScale(double clip, int bits, bool is_signed) {
   return clip / (std::ldexp(1.0, bits) - 1.0);
 }
 
+namespace {
+
+// Elements per task of the fused kernels (enough to amortise a thread's start).
+constexpr int64_t kFakeQuantGrain = int64_t{1} << 15;
+
+/// The fused fake quantization of a dense float32 tensor whose `blocks` equal
+/// slices along its outermost dimension in memory (1 for a per-tensor quantizer,
+/// the channels for a per-channel one) each use their own parameters. Forward: one
+/// kernel pass into a tensor of x's strides; backward: one pass applying the
+/// straight-through mask (lo <= x <= hi) to the incoming gradient.
+class FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const std::vector<FakeQuantParams>& params) {
+    torch::Tensor y = torch::empty_like(x);
+    Run(x, params, [&](const FakeQuantParams& p, int64_t at, int64_t n) {
+      FakeQuantForward(BestKernelPath(), p, x.data_ptr<float>() + at, y.data_ptr<float>() + at, n);
+    });
+    ctx->save_for_backward({x});
+    std::vector<double> lo, hi;  // floats, exactly
+    for (const FakeQuantParams& p : params) {
+      lo.push_back(p.lo);
+      hi.push_back(p.hi);
+    }
+    ctx->saved_data["lo"] = lo;
+    ctx->saved_data["hi"] = hi;
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const torch::Tensor x = ctx->get_saved_variables()[0];
+    const std::vector<double> lo = ctx->saved_data["lo"].toDoubleVector();
+    const std::vector<double> hi = ctx->saved_data["hi"].toDoubleVector();
+    std::vector<FakeQuantParams> params(lo.size());
+    for (size_t j = 0; j < lo.size(); ++j) {
+      params[j].lo = static_cast<float>(lo[j]);
+      params[j].hi = static_cast<float>(hi[j]);
+    }
+    // The incoming gradient read in x's memory layout (copied into it only when it
+    // has another one, such as an expanded scalar's), so all three walk in step.
+    torch::Tensor g = grads[0];
+    if (g.strides() != x.strides() || !g.is_non_overlapping_and_dense() || g.scalar_type() != torch::kFloat) {
+      g = torch::empty_like(x).copy_(g);
+    }
+    torch::Tensor gx = torch::empty_like(x);
+    Run(x, params, [&](const FakeQuantParams& p, int64_t at, int64_t n) {
+      FakeQuantBackward(BestKernelPath(), p.lo, p.hi, x.data_ptr<float>() + at, g.data_ptr<float>() + at,
+                        gx.data_ptr<float>() + at, n);
+    });
+    return {gx, torch::Tensor()};
+  }
+
+ private:
+  /// Calls kernel(params of the block, first element, count) over x's memory in
+  /// pieces of at most kFakeQuantGrain elements, on LibTorch's intra-op threads.
+  template <typename Kernel>
+  static void Run(const torch::Tensor& x, const std::vector<FakeQuantParams>& params, const Kernel& kernel) {
+    const int64_t n = x.numel();
+    const auto blocks = static_cast<int64_t>(params.size());
+    if (n == 0) return;
+    const int64_t per_block = n / blocks;
+    const int64_t pieces_per_block = (per_block + kFakeQuantGrain - 1) / kFakeQuantGrain;
+    at::parallel_for(0, blocks * pieces_per_block, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t block = t / pieces_per_block, piece = t % pieces_per_block;
+        const int64_t begin = piece * kFakeQuantGrain;
+        const int64_t count = std::min(kFakeQuantGrain, per_block - begin);
+        kernel(params[static_cast<size_t>(block)], block * per_block + begin, count);
+      }
+    });
+  }
+};
+
+/// x in float32, dense, with each of `blocks` slices along `axis` one contiguous
+/// piece of memory (axis outermost), quantized with one parameter set per slice;
+/// other layouts are copied to such a one and back to x's memory format (autograd
+/// follows the copies).
+torch::Tensor FusedFakeQuantize(const torch::Tensor& x, const std::vector<FakeQuantParams>& params, int64_t axis) {
+  if (x.scalar_type() != torch::kFloat) {
+    return FusedFakeQuantize(x.to(torch::kFloat), params, axis).to(x.scalar_type());
+  }
+  const bool per_tensor = params.size() == 1;
+  const bool dense = x.is_non_overlapping_and_dense();
+  if (!dense || (!per_tensor && x.stride(axis) * x.size(axis) != x.numel())) {
+    const torch::Tensor moved = per_tensor ? x.contiguous() : x.movedim(axis, 0).contiguous();
+    const torch::Tensor q = FusedFakeQuantize(moved, params, 0);
+    return per_tensor ? q : q.movedim(0, axis).contiguous(x.suggest_memory_format());
+  }
+  return FakeQuantFunction::apply(x, params);
+}
+
+}  // namespace
+
 torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool is_signed) {
   CheckBits(bits);
   CheckFloatTensor(x, "x");
   if (!std::isfinite(clip)) {
     throw util::InputError(fmt::format("clip: expected a finite number, got {}", NonFinite(clip)));
   }
-  if (!(clip > 0)) {
-    // Everything quantizes to 0; the gradient is that of clamp(x, 0, 0).
-    torch::Tensor clamped = x.clamp(0.0, 0.0);
-    return torch::zeros_like(x) + (clamped - clamped.detach());
-  }
-  const double lo = is_signed ? -clip : 0.0;
-  torch::Tensor clamped = x.clamp(lo, clip);
-  torch::Tensor q;
-  {
-    torch::NoGradGuard no_grad;
-    torch::Tensor c = clamped.detach();
-    if (is_signed && bits == 1) {
-      q = torch::where(c >= 0, torch::full_like(c, clip), torch::full_like(c, -clip));
-    } else {
-      const double scale = LinearScale(clip, bits, is_signed);
-      q = torch::round(c / scale) * scale;
-    }
-  }
-  // Straight-through estimator: (clamped - clamped.detach()) is exactly 0 in the
-  // forward pass, so the value is exactly q, and its gradient is clamp's.
-  if (!clamped.requires_grad()) return q;
-  return q + (clamped - clamped.detach());
+  return FusedFakeQuantize(x, {MakeFakeQuantParams(clip, bits, is_signed)}, 0);
 }
 
 int KlLevels(int bits, bool is_signed) {
@@ -141,32 +216,9 @@ torch::Tensor LinearQuantizePerChannel(const torch::Tensor& x, const std::vector
       throw util::InputError(fmt::format("clips: expected finite numbers, got {}", NonFinite(c)));
     }
   }
-  // Clips and scales shaped to broadcast along `axis`; a clip <= 0 becomes 0 (the
-  // slice quantizes to 0, its gradient that of clamp(x, 0, 0)).
-  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
-  shape[static_cast<size_t>(axis)] = x.size(axis);
-  std::vector<double> c(clips.size()), inv(clips.size());
-  for (size_t j = 0; j < clips.size(); ++j) {
-    c[j] = clips[j] > 0 ? clips[j] : 0.0;
-    const double s = LinearScale(c[j], bits, true);
-    inv[j] = s > 0 ? s : 1.0;
-  }
-  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
-  const torch::Tensor clip_t = torch::tensor(c, opts).to(x.scalar_type()).view(shape);
-  const torch::Tensor scale_t = torch::tensor(inv, opts).to(x.scalar_type()).view(shape);
-  torch::Tensor clamped = torch::max(torch::min(x, clip_t), -clip_t);
-  torch::Tensor q;
-  {
-    torch::NoGradGuard no_grad;
-    const torch::Tensor d = clamped.detach();
-    if (bits == 1) {
-      q = torch::where(d >= 0, clip_t, -clip_t).expand_as(d).contiguous();
-    } else {
-      q = torch::round(d / scale_t) * scale_t;
-    }
-  }
-  if (!clamped.requires_grad()) return q;
-  return q + (clamped - clamped.detach());
+  std::vector<FakeQuantParams> params;
+  for (double c : clips) params.push_back(MakeFakeQuantParams(c, bits, /*is_signed=*/true));
+  return FusedFakeQuantize(x, params, axis);
 }
 
 double MaxClip(const torch::Tensor& x, bool is_signed) {
