@@ -14,7 +14,7 @@
 // Threads: OMP_NUM_THREADS (LibTorch's intra-op threads). Each command prints one
 // line "what N images S s R images/s T threads" and, from getrusage and
 // /proc/self/status, the process's peak resident memory and its anonymous part
-// (the cache's pages are file-backed: the kernel reclaims them under pressure).
+// (validation and the loader release the cache's file-backed pages once read).
 // bench/image_loader.sh runs them side by side.
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -115,6 +115,7 @@ int Read(const fs::path& dir, const fs::path& cache, int64_t epochs) {
   data::Dataset d;
   d.name = "bench";
   d.images = c.images;
+  d.mapped = true;  // as LoadDataset marks a cache: the loader releases what it read
   d.labels = c.labels;
   d.num_classes = 10;
   for (int k = 0; k < 10; ++k) d.class_names.push_back(fmt::format("c{}", k));

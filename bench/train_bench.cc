@@ -1,6 +1,8 @@
 // Training and evaluation throughput of the compact Fashion-MNIST models on
 // synthetic 1x28x28 batches (the data pipeline is measured separately): one SGD
-// step (forward, backward, update) at batch 128, and inference at batch 512.
+// step (forward, backward, update) at batch 128, and inference at batch 512; the
+// episode benchmark's step in float and fake-quantized; fake quantization alone,
+// fused against ATen's composite.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -8,6 +10,7 @@
 
 #include "graph/zoo.h"
 #include "quant/policy_hook.h"
+#include "quant/quantizers.h"
 #include "train/sgd.h"
 
 namespace {
@@ -73,6 +76,52 @@ void BM_CifarStep(benchmark::State& state, bool quantized, bool channels_last) {
       benchmark::Counter(static_cast<double>(batch * state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// One activation tensor of the episode benchmark's network at batch 64 (its widest:
+// 64 x 96 x 16 x 16, channels-last), fake-quantized to 8 bits, forward and
+// backward: the fused kernels (LinearQuantize) against ATen's composite of the
+// same definition (LinearQuantizeComposite), side by side.
+void BM_FakeQuant(benchmark::State& state, bool fused) {
+  SetThreads();
+  const auto x = torch::randn({64, 96, 16, 16}).contiguous(torch::MemoryFormat::ChannelsLast).requires_grad_(true);
+  const auto g = torch::randn_like(x);
+  for (auto _ : state) {
+    const auto q = fused ? haq::quant::LinearQuantize(x, 2.0, 8, false)
+                         : haq::quant::LinearQuantizeComposite(x, 2.0, 8, false);
+    const auto grad = torch::autograd::grad({q}, {x}, {g});
+    benchmark::DoNotOptimize(grad[0].data_ptr());
+  }
+  state.counters["elements/s"] =
+      benchmark::Counter(static_cast<double>(x.numel() * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// A 224-px zoo model's fine-tune step as an episode takes it (issue 23's estimate of
+// an ImageNet-100 search): batch 32, channels-last, uniform 8-bit fake quantization
+// with fixed clips, at 1 and 2 intra-op threads (the argument) for the scaling.
+void BM_Step224(benchmark::State& state, const char* model) {
+  torch::set_num_threads(static_cast<int>(state.range(0)));
+  auto net = haq::graph::BuildZooModel(model);
+  haq::train::Sgd sgd(net, {0.9, 4e-5, false});
+  const int64_t batch = 32;
+  const auto x = torch::randn({batch, 3, 224, 224}).contiguous(torch::MemoryFormat::ChannelsLast);
+  const auto y = torch::randint(0, 1000, {batch}, torch::kLong);
+  haq::quant::PolicyHook hook(net, haq::hw::UniformPolicy(net.LayerShapes(1), 8, 8));
+  const size_t layers = net.quant_layers().size();
+  hook.context().Preset(hook.policy(), std::vector<std::vector<double>>(layers, {1.0}),
+                        std::vector<double>(layers, 6.0), std::vector<bool>(layers, false));
+  for (auto _ : state) {
+    sgd.ZeroGrad();
+    auto loss = torch::nn::functional::cross_entropy(net.Forward(x, true, &hook), y);
+    loss.backward();
+    sgd.Step(0.001);
+  }
+  state.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(batch * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK_CAPTURE(BM_Step224, mobilenet_v2, "mobilenet_v2")
+    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+BENCHMARK_CAPTURE(BM_FakeQuant, fused, true)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_FakeQuant, composite, false)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_CifarStep, float_nchw, false, false)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_CifarStep, float_channels_last, false, true)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_CifarStep, fakequant8_nchw, true, false)->Unit(benchmark::kMillisecond)->UseRealTime();

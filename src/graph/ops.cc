@@ -499,6 +499,14 @@ void Clip(const Node& n, ExecContext& ctx) {
     ctx.Out(n, 0, x);
     return;
   }
+  if (lo && hi && x.is_floating_point() && lo->toDouble() <= hi->toDouble()) {
+    // Both bounds (ReLU6, as torch.onnx exports it): hardtanh, the same values as
+    // clamp, trained as PyTorch trains nn.ReLU6 (gradient 1 strictly inside the
+    // bounds), in one backward pass where clamp's takes four (ge, le, and, where:
+    // over a third of a MobileNet-V2 training step).
+    ctx.Out(n, 0, torch::hardtanh(x, *lo, *hi));
+    return;
+  }
   ctx.Out(n, 0, torch::clamp(x, lo, hi));
 }
 

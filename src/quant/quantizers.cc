@@ -195,6 +195,26 @@ torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool
   return FusedFakeQuantize(x, {MakeFakeQuantParams(clip, bits, is_signed)}, 0);
 }
 
+torch::Tensor LinearQuantizeComposite(const torch::Tensor& x, double clip, int bits, bool is_signed) {
+  if (!(clip > 0)) {
+    const torch::Tensor clamped = x.clamp(0.0, 0.0);
+    return torch::zeros_like(x) + (clamped - clamped.detach());
+  }
+  const torch::Tensor clamped = x.clamp(is_signed ? -clip : 0.0, clip);
+  torch::Tensor q;
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor c = clamped.detach();
+    if (is_signed && bits == 1) {
+      q = torch::where(c >= 0, torch::full_like(c, clip), torch::full_like(c, -clip));
+    } else {
+      const double scale = LinearScale(clip, bits, is_signed);
+      q = torch::round(c / scale) * scale;
+    }
+  }
+  return q + (clamped - clamped.detach());
+}
+
 int KlLevels(int bits, bool is_signed) {
   CheckBits(bits);
   return is_signed ? 1 << (bits - 1) : 1 << bits;

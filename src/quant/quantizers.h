@@ -33,6 +33,13 @@ namespace haq::quant {
 /// or an undefined or non-floating-point x.
 torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool is_signed);
 
+/// LinearQuantize's definition through ATen's composite operators (clamp, divide,
+/// round, multiply, and the straight-through sum q + (c - c.detach())), as haq
+/// computed it before the fused kernels: several passes over memory, the same bits
+/// for float32. Kept as the reference the kernels are tested and benchmarked
+/// against; x must be floating point, bits in 1..8, clip finite (not checked).
+torch::Tensor LinearQuantizeComposite(const torch::Tensor& x, double clip, int bits, bool is_signed);
+
 /// Signed linear quantization with one clipping value per slice of `x` along `axis`
 /// (per output channel for a weight): slice j is quantized exactly as
 /// LinearQuantize(slice_j, clips[j], bits, true) would, including the 1-bit and

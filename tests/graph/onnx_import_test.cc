@@ -81,6 +81,31 @@ TEST(OnnxImport, BatchNormStatisticsAreBuffersAndScaleIsTrainable) {
   EXPECT_TRUE(net.Initializer(net.ValueId("bn.weight")).requires_grad());
 }
 
+// Clip with both bounds (ReLU6 as torch.onnx exports it) has clamp's values and
+// trains as PyTorch's nn.ReLU6: gradient 1 strictly inside the bounds, 0 at and
+// beyond them; with one bound it is clamp's (bound included).
+TEST(OnnxImport, ClipTrainsAsReluSixWithBothBoundsAndAsClampWithOne) {
+  const std::vector<float> v = {-1.0f, 0.0f, 1e-7f, 3.0f, 6.0f - 4e-7f, 6.0f, 7.5f, -0.0f};
+  for (const bool both : {true, false}) {
+    OnnxModelBuilder b;
+    b.Input("x", {1, 1, 1, 8}).Initializer("lo", {}, {0.0f});
+    if (both) b.Initializer("hi", {}, {6.0f});
+    b.Node("Clip", both ? std::vector<std::string>{"x", "lo", "hi"} : std::vector<std::string>{"x", "lo"}, {"y"},
+           "relu6");
+    b.Output("y");
+    TempDir dir;
+    const Network net = ImportOnnx(dir.Write("clip.onnx", b.Serialize()).string());
+    const torch::Tensor x = torch::tensor(v).view({1, 1, 1, 8}).requires_grad_(true);
+    const torch::Tensor y = net.Forward(x, true);
+    EXPECT_TRUE(torch::equal(y.detach(), both ? x.detach().clamp(0.0, 6.0) : x.detach().clamp_min(0.0)));
+    y.sum().backward();
+    const std::vector<float> want = both ? std::vector<float>{0, 0, 1, 1, 1, 0, 0, 0}
+                                         : std::vector<float>{0, 1, 1, 1, 1, 1, 1, 1};
+    const torch::Tensor g = x.grad().view({-1});
+    EXPECT_EQ(std::vector<float>(g.data_ptr<float>(), g.data_ptr<float>() + 8), want) << (both ? "both" : "min only");
+  }
+}
+
 TEST(OnnxImport, SynthesisesNamesOfUnnamedNodes) {
   OnnxModelBuilder b = TinyConvModel();
   for (auto& node : *b.model().mutable_graph()->mutable_node()) node.clear_name();

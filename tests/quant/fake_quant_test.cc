@@ -1,7 +1,8 @@
 // The fused fake quantization (quant/fake_quant_kernels.h behind LinearQuantize and
-// LinearQuantizePerChannel) against ATen's composite of the same definition (clamp,
-// divide, round half to even, multiply, and the straight-through sum: what
-// LinearQuantize computed before the kernels), bit for bit, forward and backward:
+// LinearQuantizePerChannel) against LinearQuantizeComposite, ATen's operators on
+// the same definition (clamp, divide, round half to even, multiply, and the
+// straight-through sum: what LinearQuantize computed before the kernels, and
+// autograd's gradient of clamp), bit for bit, forward and backward:
 // bits 1..8, signed and unsigned, per tensor and per channel, clip <= 0, values at
 // the bounds, beside them and on rounding ties, tails shorter than a vector,
 // tensors split over threads, channels-last layouts, and the scalar and AVX2 paths.
@@ -21,28 +22,6 @@
 
 namespace haq::quant {
 namespace {
-
-/// LinearQuantize's definition through ATen's own operators (the former code):
-/// its value and, through autograd, the gradient of clamp.
-torch::Tensor Reference(const torch::Tensor& x, double clip, int bits, bool is_signed) {
-  if (!(clip > 0)) {
-    const torch::Tensor clamped = x.clamp(0.0, 0.0);
-    return torch::zeros_like(x) + (clamped - clamped.detach());
-  }
-  const torch::Tensor clamped = x.clamp(is_signed ? -clip : 0.0, clip);
-  torch::Tensor q;
-  {
-    torch::NoGradGuard no_grad;
-    const torch::Tensor c = clamped.detach();
-    if (is_signed && bits == 1) {
-      q = torch::where(c >= 0, torch::full_like(c, clip), torch::full_like(c, -clip));
-    } else {
-      const double scale = LinearScale(clip, bits, is_signed);
-      q = torch::round(c / scale) * scale;
-    }
-  }
-  return q + (clamped - clamped.detach());
-}
 
 /// Equal bit for bit (so +0 and -0 differ, and NaNs must match).
 bool SameBits(const torch::Tensor& a, const torch::Tensor& b) {
@@ -87,7 +66,7 @@ TEST(FakeQuantTest, ValuesAndGradientsEqualTheCompositeBitForBit) {
           const torch::Tensor x = values.clone().requires_grad_(true);
           const torch::Tensor xr = values.clone().requires_grad_(true);
           const torch::Tensor q = LinearQuantize(x, clip, bits, is_signed);
-          const torch::Tensor r = Reference(xr, clip, bits, is_signed);
+          const torch::Tensor r = LinearQuantizeComposite(xr, clip, bits, is_signed);
           ASSERT_TRUE(SameBits(q, r)) << where;
           // Without autograd the value is the same.
           ASSERT_TRUE(SameBits(LinearQuantize(values, clip, bits, is_signed), r)) << where;
@@ -130,7 +109,7 @@ TEST(FakeQuantTest, PerChannelEqualsEachSliceQuantizedAloneWithBoundsIncluded) {
       (q * g).sum().backward();
       for (int64_t j = 0; j < slices; ++j) {
         const torch::Tensor xs = c.w.select(c.axis, j).clone().requires_grad_(true);
-        const torch::Tensor r = Reference(xs, clips[static_cast<size_t>(j)], bits, true);
+        const torch::Tensor r = LinearQuantizeComposite(xs, clips[static_cast<size_t>(j)], bits, true);
         (r * g.select(c.axis, j)).sum().backward();
         EXPECT_TRUE(SameBits(q.select(c.axis, j), r)) << "bits " << bits << ", slice " << j;
         EXPECT_TRUE(SameBits(x.grad().select(c.axis, j), xs.grad())) << "bits " << bits << ", slice " << j;
