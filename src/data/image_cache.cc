@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <opencv2/core/utility.hpp>
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -180,6 +182,15 @@ void Build(const ImageFolderListing& l, const ImageGeometry& g, const std::strin
   int64_t error_index = std::numeric_limits<int64_t>::max();
   std::string error;
   const uint64_t images_at = offset + n * 8;
+  // OpenCV's own thread pool (cvtColor splits a photo over every core) is turned off
+  // while the images are spread over LibTorch's threads: both at once oversubscribe
+  // the cores.
+  const int cv_threads = cv::getNumThreads();
+  cv::setNumThreads(0);
+  struct RestoreCvThreads {
+    int n;
+    ~RestoreCvThreads() { cv::setNumThreads(n); }
+  } restore{cv_threads};
   // One image per iteration on LibTorch's intra-op threads; each writes only its own
   // slot, so the file is the same at every thread count. ATen calls inside run
   // single-threaded (nested parallel regions run inline).
