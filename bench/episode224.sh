@@ -24,17 +24,17 @@ BENCH=${BENCH:-build/bench/train_bench}
 mkdir -p "$WORK"
 [ -d "$WORK/folder10000/train" ] || bash "$(dirname "$0")/image_loader.sh" "$WORK" 10000
 "$BENCH" --benchmark_filter=BM_Step224 --benchmark_format=json > "$WORK/step224.json"
-rm -rf "$WORK/run224"
-"$HAQ" search --model mobilenet_v2 --hw bismo-edge --budget latency=0.6 --agent random --episodes 3 \
+# The search once (delete WORK/run224 to measure it again).
+[ -f "$WORK/run224/summary.json" ] || "$HAQ" search --model mobilenet_v2 --hw bismo-edge --budget latency=0.6 --agent random --episodes 3 \
   --finetune-steps 10 --tune-images 640 --reward-images 1000 --calib-batches 1 --final-finetune-steps 0 \
   --dataset imagefolder --data-dir "$WORK/folder10000" --cache "$WORK/cache224" --out "$WORK/run224" \
-  > "$WORK/run224.out" 2> "$WORK/run224.err"
+  > "$WORK/run224.out" 2> "$WORK/run224.err" || { rm -rf "$WORK/run224"; exit 1; }
 python3 - "$WORK" <<'PY'
 import json, sys, statistics as st
 work = sys.argv[1]
 steps = {b["name"]: b["real_time"] / 1000.0 for b in json.load(open(f"{work}/step224.json"))["benchmarks"]}
-t1 = next(v for k, v in steps.items() if k.endswith("/1"))
-t2 = next(v for k, v in steps.items() if k.endswith("/2"))
+t1 = next(v for k, v in steps.items() if "/1/" in k)
+t2 = next(v for k, v in steps.items() if "/2/" in k)
 print(f"fine-tune step, batch 32: {t1:.2f} s at 1 thread, {t2:.2f} s at 2 threads (x{t1 / t2:.2f})")
 episodes = [json.loads(l) for l in open(f"{work}/run224/log.jsonl")]
 ft = st.median(e["timing"]["finetune"] for e in episodes)
