@@ -38,7 +38,7 @@ train::QuantizedModel FinalFineTune(const RunWiring::Impl& w, const hw::Policy& 
 }
 
 double Top1(const train::QuantizedModel& q, const data::Dataset& d) {
-  data::BatchLoader loader = data::MakeLoader(d, kEvalBatch, /*shuffle=*/false, 0);
+  data::BatchLoader loader = data::MakeLoader(d, EvalBatch(d.height(), d.width()), /*shuffle=*/false, 0);
   return train::Evaluate(*q.net, loader, q.hook.get()).top1;
 }
 

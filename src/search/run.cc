@@ -161,7 +161,7 @@ RunWiring::RunWiring(const RunSettings& s, std::FILE* progress) : impl_(std::mak
   mo.finetune.lr = s.finetune_lr;
   mo.finetune_batch = kFinetuneBatch;
   mo.finetune_augment = data::FineTuneAugment(s.finetune_augment);
-  mo.eval_batch = kEvalBatch;
+  mo.eval_batch = EvalBatch(w.reward.height(), w.reward.width());
   mo.seed = s.seed;
   w.evaluator = std::make_unique<ModelEvaluator>(w.model.net, w.context, w.reward, w.tune, mo);
 }

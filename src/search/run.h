@@ -5,6 +5,7 @@
 /// (search.h), and the final stage (final_stage.h). The CLI parses flags into
 /// RunSettings and prints; everything else is here. The header keeps LibTorch out:
 /// the torch side lives behind RunWiring::Impl (run_impl.h).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -29,7 +30,14 @@ namespace haq::search {
 /// Batch sizes and counts of the search's wiring.
 inline constexpr int64_t kCalibrationBatch = 256;  ///< calibration batches of --calib-batches
 inline constexpr int64_t kFinetuneBatch = 64;      ///< per-episode and final fine-tunes
-inline constexpr int64_t kEvalBatch = 500;         ///< reward and test evaluation
+inline constexpr int64_t kEvalBatch = 500;         ///< reward and test evaluation, up to 32x32 px
+/// The evaluation batch for images of height x width: kEvalBatch up to 32x32 px,
+/// then as many as hold the same number of pixels, but at least 32 (at 224 px a
+/// batch of 500 made tensors of 2.4 GB, evaluated slower than at 32).
+inline int64_t EvalBatch(int64_t height, int64_t width) {
+  const int64_t fit = kEvalBatch * 32 * 32 / std::max<int64_t>(1, height * width);
+  return std::max<int64_t>(32, std::min(kEvalBatch, fit));
+}
 /// DDPG's replay buffer holds this many episodes' transitions.
 inline constexpr int64_t kReplayEpisodes = 128;
 /// Threads that build the cost table (the cost models are independent per entry).

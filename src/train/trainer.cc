@@ -27,7 +27,11 @@ EvalResult Evaluate(const graph::Network& net, data::BatchLoader& loader, graph:
   int64_t top1 = 0, top5 = 0;
   double loss = 0.0;
   while (loader.Next(batch)) {
-    const auto logits = net.Forward(batch.images, /*training=*/false, hook);
+    // Channels-last, as the fine-tune runs: oneDNN's convolutions (ATen's NCHW
+    // depthwise path made a 224-px MobileNet-V2 evaluation cost nearly a training step).
+    const torch::Tensor images =
+        batch.images.dim() == 4 ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast) : batch.images;
+    const auto logits = net.Forward(images, /*training=*/false, hook);
     loss += F::cross_entropy(logits, batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum))
                 .item<double>();
     top1 += CountTopK(logits, batch.labels, 1);
