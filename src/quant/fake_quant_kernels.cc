@@ -59,18 +59,6 @@ __attribute__((target("avx2"))) void BackwardAvx2(float lo, float hi, const floa
 
 }  // namespace
 
-FakeQuantParams MakeFakeQuantParams(double clip, int bits, bool is_signed) {
-  FakeQuantParams p;
-  if (!(clip > 0)) return p;
-  p.hi = static_cast<float>(clip);
-  p.lo = is_signed ? -p.hi : 0.0f;
-  p.binary = is_signed && bits == 1;
-  const double levels = is_signed ? std::ldexp(1.0, bits - 1) - 1.0 : std::ldexp(1.0, bits) - 1.0;
-  // The step as LinearScale computes it in double, then rounded to float.
-  p.scale = p.binary ? static_cast<float>(2.0 * clip) : static_cast<float>(clip / levels);
-  return p;
-}
-
 bool KernelPathSupported(KernelPath path) {
   return path == KernelPath::kScalar || __builtin_cpu_supports("avx2");
 }

@@ -14,18 +14,14 @@ namespace haq::quant {
 /// round(c / scale) * scale (half to even), or for `binary` (signed 1 bit)
 /// c >= 0 ? hi : -hi; then + (c - c), which is +0 for finite x (so a quantized
 /// -0 becomes +0, as LinearQuantize's straight-through sum made it) and NaN for
-/// NaN. clip <= 0 is lo = hi = 0, scale 1: all +0.
+/// NaN. clip <= 0 is lo = hi = 0, scale 1: all +0. LinearQuantize's parameters:
+/// quant::FakeQuantParamsOf (quantizers.h).
 struct FakeQuantParams {
   float lo = 0;
   float hi = 0;
   float scale = 1;
   bool binary = false;
 };
-
-/// The parameters of LinearQuantize(x, clip, bits, is_signed) in float32 (the
-/// bounds and the step rounded to float as ATen rounds a double scalar).
-/// bits must be in 1..8 (checked by the callers).
-FakeQuantParams MakeFakeQuantParams(double clip, int bits, bool is_signed);
 
 /// Which implementation runs: portable C++, or AVX2 intrinsics.
 enum class KernelPath { kScalar, kAvx2 };

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "quant/fake_quant_kernels.h"
 #include "util/error.h"
 
 namespace haq::quant {
@@ -186,13 +185,26 @@ torch::Tensor FusedFakeQuantize(const torch::Tensor& x, const std::vector<FakeQu
 
 }  // namespace
 
+FakeQuantParams FakeQuantParamsOf(double clip, int bits, bool is_signed) {
+  FakeQuantParams p;
+  p.scale = static_cast<float>(LinearScale(clip, bits, is_signed));  // checks bits
+  if (!(clip > 0)) {
+    p.scale = 1.0f;  // all values clamp to 0
+    return p;
+  }
+  p.hi = static_cast<float>(clip);
+  p.lo = is_signed ? -p.hi : 0.0f;
+  p.binary = is_signed && bits == 1;
+  return p;
+}
+
 torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool is_signed) {
   CheckBits(bits);
   CheckFloatTensor(x, "x");
   if (!std::isfinite(clip)) {
     throw util::InputError(fmt::format("clip: expected a finite number, got {}", NonFinite(clip)));
   }
-  return FusedFakeQuantize(x, {MakeFakeQuantParams(clip, bits, is_signed)}, 0);
+  return FusedFakeQuantize(x, {FakeQuantParamsOf(clip, bits, is_signed)}, 0);
 }
 
 torch::Tensor LinearQuantizeComposite(const torch::Tensor& x, double clip, int bits, bool is_signed) {
@@ -237,7 +249,7 @@ torch::Tensor LinearQuantizePerChannel(const torch::Tensor& x, const std::vector
     }
   }
   std::vector<FakeQuantParams> params;
-  for (double c : clips) params.push_back(MakeFakeQuantParams(c, bits, /*is_signed=*/true));
+  for (double c : clips) params.push_back(FakeQuantParamsOf(c, bits, /*is_signed=*/true));
   return FusedFakeQuantize(x, params, axis);
 }
 

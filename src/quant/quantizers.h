@@ -10,6 +10,8 @@
 
 #include <torch/torch.h>
 
+#include "quant/fake_quant_kernels.h"
+
 namespace haq::quant {
 
 /// Linear quantization of `x` (a floating-point tensor of any shape) to `bits` bits
@@ -48,6 +50,11 @@ torch::Tensor LinearQuantizeComposite(const torch::Tensor& x, double clip, int b
 /// clips whose length differs from x.size(axis), or non-finite clips.
 torch::Tensor LinearQuantizePerChannel(const torch::Tensor& x, const std::vector<double>& clips,
                                        int64_t axis, int bits);
+
+/// The parameters of LinearQuantize(x, clip, bits, is_signed) for the fused kernels
+/// (fake_quant_kernels.h): the bounds and LinearScale's step rounded to float32, as
+/// ATen rounds a double scalar. Throws util::InputError for bits outside 1..8.
+FakeQuantParams FakeQuantParamsOf(double clip, int bits, bool is_signed);
 
 /// The step between neighbouring quantized values of LinearQuantize (clip <= 0: 0);
 /// 2 * clip for signed 1 bit.

@@ -147,7 +147,7 @@ TEST(FakeQuantTest, ScalarAndAvx2PathsGiveTheSameBits) {
   for (int bits = 1; bits <= 8; ++bits) {
     for (const bool is_signed : {true, false}) {
       for (const double clip : kClips) {
-        const FakeQuantParams p = MakeFakeQuantParams(clip, bits, is_signed);
+        const FakeQuantParams p = FakeQuantParamsOf(clip, bits, is_signed);
         torch::Tensor x = Probe(1003, clip, bits, is_signed, 11);
         x[5] = std::numeric_limits<float>::quiet_NaN();
         x[6] = std::numeric_limits<float>::infinity();
