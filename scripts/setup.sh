@@ -17,6 +17,8 @@ packages=(
   # image decoding and colour conversion for image-folder data sets (OpenCV's codecs
   # only: libopencv-dev would bring VTK and Qt)
   libopencv-imgcodecs-dev libopencv-imgproc-dev
+  # SHA-256 and HMAC of the workers' join handshake (libcrypto)
+  libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # data: the embedded default data set and ONNX's conformance tests

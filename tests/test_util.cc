@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +61,36 @@ RunResult RunHaq(const std::string& args, const fs::path& cwd) {
   r.out = Slurp(out);
   r.err = Slurp(err);
   return r;
+}
+
+pid_t SpawnHaq(const std::vector<std::string>& args, const fs::path& cwd, const std::string& log_name,
+               unsigned long file_size_limit) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
+    const rlimit limit{file_size_limit, file_size_limit};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(125);
+    const std::string log = (cwd / log_name).string();
+    if (::freopen(log.c_str(), "a", stdout) == nullptr || ::freopen(log.c_str(), "a", stderr) == nullptr) {
+      ::_exit(124);
+    }
+    std::vector<char*> argv;
+    std::string bin = HAQ_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(HAQ_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::vector<std::string> SplitWords(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
 }
 
 std::string ListDir(const fs::path& dir) {

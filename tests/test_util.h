@@ -1,8 +1,11 @@
 #pragma once
 // Helpers shared by the tests: paths, temporary directories, running the haq binary.
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "util/error.h"
 
@@ -35,6 +38,14 @@ struct RunResult {
 
 /// Runs the haq executable with `args` (a shell-quoted string) in `cwd`.
 RunResult RunHaq(const std::string& args, const std::filesystem::path& cwd = {});
+
+/// Starts the haq executable with `args` in `cwd`, stdout and stderr appended to
+/// `cwd`/`log_name`, files limited to `file_size_limit` bytes (RLIMIT_FSIZE; SIGXFSZ
+/// keeps its default action, so haq itself must ignore it); returns its pid.
+pid_t SpawnHaq(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+               const std::string& log_name = "haq.log", unsigned long file_size_limit = ~0UL);
+/// `text` split at white space.
+std::vector<std::string> SplitWords(const std::string& text);
 
 /// Files (relative names) in `dir`, sorted; for "nothing half-written" checks.
 std::string ListDir(const std::filesystem::path& dir);

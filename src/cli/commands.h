@@ -19,5 +19,6 @@ Action RegisterSensitivity(CLI::App& app);
 Action RegisterSweep(CLI::App& app);
 Action RegisterReport(CLI::App& app);
 Action RegisterExport(CLI::App& app);
+Action RegisterWorker(CLI::App& app);
 
 }  // namespace haq::cli

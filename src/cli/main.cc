@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   add("report", "HTML report of a search run (or --compare several runs)", haq::cli::RegisterReport);
   add("export", "Export a quantized model: ONNX (QDQ, opset 13) or bit-packed weights",
       haq::cli::RegisterExport);
+  add("worker", "Join a search run (haq search --parallel K) and evaluate the policies it sends",
+      haq::cli::RegisterWorker);
 
   // CLI11 reports a misspelt command as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {

@@ -20,12 +20,18 @@ struct Episode {
   std::vector<std::vector<float>> states;
   std::vector<double> actions;
   double reward = 0.0;
+  /// The episode's number as BeginEpisode got it (-1: the latest BeginEpisode's). With
+  /// `--parallel K` RunSearch rolls out a round of K episodes before ending any of
+  /// them, so EndEpisode must not assume it ends the latest one begun.
+  int64_t index = -1;
 };
 
 /// A search strategy. RunSearch calls BeginEpisode(e), then Act(state) once per
 /// step (state = the environment's features of this step, already normalised; the
 /// previous action is one of the features, the loop fills it), then EndEpisode with
-/// the whole episode. Agents must be deterministic given their seed, and
+/// the whole episode. With `--parallel K` it does so for a round of K episodes:
+/// BeginEpisode and the Acts of each in turn, then (once all K are evaluated)
+/// EndEpisode of each in episode order; K = 1 is the sequence above. Agents must be deterministic given their seed, and
 /// Save/Load must capture everything (networks, optimizers, replay buffer, RNG and
 /// noise state, counters) so that an agent loaded from a save continues exactly as
 /// the saved one would have, bit for bit.
@@ -37,6 +43,10 @@ class Agent {
   /// needs before its first action, which may keep files in `dir` so that an
   /// interrupted preparation resumes (the planned strategies' sensitivity passes).
   virtual void Prepare(const std::filesystem::path& /*dir*/) {}
+  /// Episodes come in blocks of this many that must not share a round of
+  /// `--parallel K` (a restart's episodes: the next block starts a fresh agent);
+  /// 0: one block, the whole run.
+  virtual int64_t BlockLength() const { return 0; }
   /// A short lower-case name of the strategy ("ddpg").
   virtual std::string name() const = 0;
   /// Starts episode `episode` (0-based; RunSearch counts).

@@ -329,7 +329,10 @@ void Ddpg::EndEpisode(const Episode& ep) {
     m.Store(ep.states[t], ep.actions[t], ep.reward, last ? ep.states[t] : ep.states[t + 1],
             last);
   }
-  if (m.episode < m.opt.warmup_episodes || m.size < m.opt.batch_size) return;
+  // Warm-up is judged by the episode ended, which with --parallel K may precede the
+  // latest one begun.
+  const int64_t episode = ep.index >= 0 ? ep.index : m.episode;
+  if (episode < m.opt.warmup_episodes || m.size < m.opt.batch_size) return;
   for (size_t t = 0; t < steps; ++t) m.Update();
 }
 

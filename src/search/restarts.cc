@@ -63,7 +63,18 @@ void RestartingAgent::BeginEpisode(int64_t episode) {
 
 double RestartingAgent::Act(const std::vector<float>& state) { return agent_->Act(state); }
 
-void RestartingAgent::EndEpisode(const Episode& episode) { agent_->EndEpisode(episode); }
+void RestartingAgent::EndEpisode(const Episode& episode) {
+  if (episode.index < 0) return agent_->EndEpisode(episode);
+  if (RestartOf(episode.index) != restart_) {
+    throw util::InputError(fmt::format("a search with restarts of {} episodes: ending episode {} "
+                                       "of restart {}, but the agent is in restart {}",
+                                       episodes_per_restart_, episode.index + 1,
+                                       RestartOf(episode.index) + 1, restart_ + 1));
+  }
+  Episode inner = episode;
+  inner.index -= restart_ * episodes_per_restart_;
+  agent_->EndEpisode(inner);
+}
 
 void RestartingAgent::Save(const std::string& path) const {
   const Staged inner{path + ".inner"};

@@ -27,7 +27,9 @@ class RestartingAgent : public Agent {
   std::string name() const override;
   void BeginEpisode(int64_t episode) override;
   double Act(const std::vector<float>& state) override;
+  /// Hands the episode to the current restart's agent, numbered within the restart.
   void EndEpisode(const Episode& episode) override;
+  int64_t BlockLength() const override { return episodes_per_restart_; }
   /// One file: a header naming the restart, then the current restart's agent save.
   /// Load also takes a save of the strategy itself, as restart 0 (a run started
   /// without restarts and resumed with some).

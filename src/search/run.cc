@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include "hw/cost_model.h"
 #include "search/baselines.h"
@@ -17,7 +18,9 @@
 #include "quant/hessian.h"
 #include "search/machine.h"
 #include "search/restarts.h"
+#include "search/workers.h"
 #include "search/run_impl.h"
+#include "util/digest.h"
 #include "util/error.h"
 #include "util/progress.h"
 #include "util/file.h"
@@ -69,6 +72,12 @@ data::Dataset First(const data::Dataset& d, int64_t n) {
 }
 
 }  // namespace
+
+int64_t ThreadsPerWorker(const RunSettings& s) {
+  if (s.threads_per_worker > 0) return s.threads_per_worker;
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  return std::max<int64_t>(1, cores / std::max<int64_t>(1, s.workers));
+}
 
 std::unique_ptr<Agent> MakeAgent(const RunSettings& s, const QuantEnv& env, int64_t restart) {
   const uint64_t seed = s.seed + static_cast<uint64_t>(restart);
@@ -192,6 +201,29 @@ int64_t RunWiring::reward_images() const { return impl_->reward.size(); }
 double RunWiring::FullPrecisionAccuracy() {
   if (!impl_->fp_accuracy) impl_->fp_accuracy = impl_->evaluator->FullPrecisionAccuracy();
   return *impl_->fp_accuracy;
+}
+
+std::string RunWiring::Digest() const {
+  const Impl& w = *impl_;
+  util::Sha256 h;
+  auto tensor = [&h](const std::string& name, const torch::Tensor& t) {
+    const torch::Tensor c = t.contiguous();
+    h.Update(fmt::format("{} {} {}\n", name, c10::toString(c.scalar_type()), fmt::join(c.sizes(), "x")));
+    h.Update(c.data_ptr(), c.nbytes());
+  };
+  h.Update(fmt::format("haq {}\n", HAQ_VERSION));
+  for (const auto& [name, t] : w.model.net.StateDict()) tensor(name, t);
+  // The sets' images in chunks, so that a large image set is never copied whole.
+  for (const data::Dataset* d : {&w.reward, &w.tune}) {
+    constexpr int64_t kChunk = 256;
+    for (int64_t i = 0; i < d->size(); i += kChunk) {
+      const int64_t n = std::min(kChunk, d->size() - i);
+      tensor("images", d->rows.defined() ? d->images.index_select(0, d->rows.slice(0, i, i + n))
+                                         : d->images.slice(0, i, i + n));
+    }
+    tensor("labels", d->labels);
+  }
+  return h.Hex();
 }
 
 PolicyEvaluator RunWiring::Evaluator() {
@@ -416,8 +448,31 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
   cfg.progress = streams.progress;
   cfg.after_episode = streams.after_episode;
   cfg.on_open = streams.on_open;
+  cfg.parallel = s.parallel;
+  // Worker processes evaluate the rounds' policies; this process keeps the agent and
+  // the run directory. Started once the directory is open (the token lives there).
+  std::unique_ptr<WorkerPool> pool;
+  if (s.workers > 0 || !s.listen.empty()) {
+    const auto on_open = cfg.on_open;
+    cfg.on_open = [&, on_open](const fs::path& run_dir) {
+      if (on_open) on_open(run_dir);
+      PoolOptions po;
+      po.run_dir = run_dir;
+      po.local_workers = s.workers;
+      po.threads_per_worker = ThreadsPerWorker(s);
+      po.listen = s.listen;
+      po.timeout_seconds = s.worker_timeout;
+      po.settings = s.ToJson().dump();
+      po.digest = w.Digest();
+      po.notes = streams.notes;
+      po.executable = streams.worker_executable;
+      pool = std::make_unique<WorkerPool>(po);
+    };
+    cfg.evaluate_batch = [&pool](const std::vector<EvalTask>& tasks) { return pool->Evaluate(tasks); };
+  }
   RunOutcome out;
   out.search = RunSearch(env, *agent, w.Evaluator(), cfg);
+  pool.reset();  // the workers stop before the final stage
   if (out.search.resumed_from > 0) {
     fmt::print(streams.progress, "(resumed after episode {})\n", out.search.resumed_from);
   }

@@ -43,6 +43,9 @@ inline constexpr int64_t kReplayEpisodes = 128;
 /// Threads that build the cost table (the cost models are independent per entry).
 inline constexpr int kCostTableThreads = 2;
 
+/// --threads-per-worker, 0 resolved: this machine's cores divided by --workers (at least 1).
+int64_t ThreadsPerWorker(const RunSettings& s);
+
 /// The agent of restart `restart` (seed: settings.seed + restart) for `env`.
 std::unique_ptr<Agent> MakeAgent(const RunSettings& s, const QuantEnv& env, int64_t restart);
 
@@ -78,6 +81,11 @@ class RunWiring {
   double FullPrecisionAccuracy();
   /// The policy evaluator of the episodes (fine-tune, then top-1 on the reward set).
   PolicyEvaluator Evaluator();
+  /// SHA-256 (hex) of what an episode's outcome depends on beyond the settings: haq's
+  /// version, the model's tensors, and the reward and fine-tune images and labels
+  /// (the calibration is a function of these, the seed and the settings). A worker
+  /// whose digest differs from its coordinator's is refused (workers.h).
+  std::string Digest() const;
   /// The run's agent: restart 0's, or with --restarts one that starts a fresh agent
   /// per restart (`progress` gets a line at each).
   std::unique_ptr<Agent> MakeRunAgent(std::FILE* progress) const;
@@ -121,6 +129,9 @@ struct RunStreams {
   /// Called with the run directory once it is open, before any long work
   /// (SearchConfig::on_open).
   std::function<void(const std::filesystem::path&)> on_open;
+  /// The haq executable --workers starts as `haq worker` ("": this program, which is
+  /// haq itself unless the library is linked into another).
+  std::string worker_executable;
 };
 
 /// The settings a run directory holds, read and validated: `dir`/settings.json.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "search/env.h"
+#include "search/worker_protocol.h"
 #include "util/error.h"
 
 namespace haq::search {
@@ -149,6 +150,31 @@ std::vector<RunParam> MakeTable() {
        &S::finetune_augment, 0, 0, {"none", "flip", "crop-flip"}, fixed, 2},
   };
   t.insert(t.end(), images.begin(), images.end());
+  // Added in version 3: rounds of episodes and their evaluation by worker processes.
+  const std::vector<RunParam> parallel = {
+      {"parallel", "--parallel",
+       "Episodes per round: the agent proposes K policies (DDPG: the same actor, K noise "
+       "draws), all K are evaluated (by --workers at once), then it learns from all K",
+       &S::parallel, 1, 4096, {}, fixed, 3},
+      {"workers", "--workers",
+       "Start N local worker processes that evaluate a round's policies (0: this process "
+       "evaluates them); workers on other machines join with haq worker; with --resume, may change",
+       &S::workers, 0, 4096, {}, may_change, 3},
+      {"threads_per_worker", "--threads-per-worker",
+       "Intra-op threads of each worker (0: this machine's cores divided by --workers); results "
+       "are bit-identical for the same value; with --resume, may change",
+       &S::threads_per_worker, 0, 4096, {}, may_change, 3},
+      {"listen", "--listen",
+       "ADDR:PORT: serve the workers' store over TCP (c10d TCPStore, every interface at PORT) so "
+       "workers on other machines can join (default: a file store in the run directory, local "
+       "workers only); with --resume, may change",
+       &S::listen, 0, 0, {}, may_change, 3},
+      {"worker_timeout", "--worker-timeout",
+       "Seconds without a heartbeat after which a worker is given up and its policy evaluated by "
+       "another; with --resume, may change",
+       &S::worker_timeout, 0.1, 86400.0, {}, may_change, 3},
+  };
+  t.insert(t.end(), parallel.begin(), parallel.end());
   return t;
 }
 
@@ -299,6 +325,7 @@ void RunSettings::Validate(const std::string& where) const {
     throw util::InputError(where.empty() ? fmt::format("{}: {}", p.flag, problem)
                                          : fmt::format("{}: setting '{}': {}", where, p.key, problem));
   }
+  if (!listen.empty()) ParseHostPort(listen, where.empty() ? "--listen" : where + ": setting 'listen'");
   const std::string budget_where = where.empty() ? "--budget" : where + ": setting 'budget'";
   const size_t budgets = ParseBudgets(budget, budget_where).size();
   if (budgets > 1 && agent != "ilp" && agent != "greedy") {

@@ -58,6 +58,12 @@ struct RunSettings {
   std::string image_cache;   ///< image folders: cache folder ("" = the default)
   std::string mean, std;     ///< image folders: comma-separated, for a model without its own
   std::string finetune_augment = "none";  ///< none | flip | crop-flip (data::FineTuneAugment)
+  // Rounds and workers (workers.h).
+  int64_t parallel = 1;            ///< episodes per round
+  int64_t workers = 0;             ///< local worker processes (0: evaluate here)
+  int64_t threads_per_worker = 0;  ///< 0: cores / workers
+  std::string listen;              ///< "": file store in the run directory; "ADDR:PORT": TCP
+  double worker_timeout = 60.0;    ///< seconds without a heartbeat
   // The ILP strategy's sensitivity pass and solver.
   std::string curvature = "gauss-newton";
   int64_t hessian_images = 256;
@@ -92,7 +98,7 @@ struct RunSettings {
   bool operator==(const RunSettings&) const = default;
 };
 
-inline constexpr int kSettingsVersion = 2;
+inline constexpr int kSettingsVersion = 3;
 /// The largest --restarts and --final-seeds.
 inline constexpr int64_t kMaxRestarts = 1000;
 inline constexpr int64_t kMaxFinalSeeds = 100;

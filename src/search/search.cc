@@ -333,44 +333,81 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
 
   const auto run_start = std::chrono::steady_clock::now();
   const int64_t first = static_cast<int64_t>(result.log.size());
-  for (int64_t e = first; e < cfg.episodes; ++e) {
+  const int64_t k = std::max<int64_t>(1, cfg.parallel);
+  const int64_t block = agent.BlockLength();
+  for (int64_t e = first; e < cfg.episodes;) {
+    // This round: [e, end), aligned to multiples of k from its block's start.
+    const int64_t block_start = block > 0 ? e - e % block : 0;
+    int64_t end = block_start + (e - block_start) / k * k + k;
+    if (block > 0) end = std::min(end, block_start + block);
+    end = std::min(end, cfg.episodes);
     const auto t0 = std::chrono::steady_clock::now();
-    Episode episode;
-    EpisodeRecord rec = RollOut(env, agent, e, episode);
-    if (cfg.machine) rec.machine = cfg.machine();
-    rec.act_seconds = util::SecondsSince(t0);
+    const size_t n = static_cast<size_t>(end - e);
+    std::vector<Episode> episodes(n);
+    std::vector<EpisodeRecord> recs(n);
+    for (size_t i = 0; i < n; ++i) {
+      const auto t_act = std::chrono::steady_clock::now();
+      recs[i] = RollOut(env, agent, e + static_cast<int64_t>(i), episodes[i]);
+      if (cfg.machine) recs[i].machine = cfg.machine();
+      recs[i].act_seconds = util::SecondsSince(t_act);
+    }
 
-    const EvalOutcome outcome = evaluate(rec.policy);
-    rec.accuracy = outcome.accuracy;
-    rec.finetune_seconds = outcome.finetune_seconds;
-    rec.eval_seconds = outcome.eval_seconds;
-    rec.reward = 0.1 * (rec.accuracy - cfg.fp_accuracy);
-    episode.reward = rec.reward;
+    std::vector<EvalOutcome> outcomes;
+    if (cfg.evaluate_batch) {
+      std::vector<EvalTask> tasks;
+      for (const EpisodeRecord& r : recs) tasks.push_back({r.episode, r.policy});
+      outcomes = cfg.evaluate_batch(tasks);
+      if (outcomes.size() != n) {
+        throw std::logic_error(fmt::format("RunSearch: {} outcomes for {} policies", outcomes.size(), n));
+      }
+    } else {
+      for (const EpisodeRecord& r : recs) outcomes.push_back(evaluate(r.policy));
+    }
 
-    const auto t_update = std::chrono::steady_clock::now();
-    agent.EndEpisode(episode);
-    rec.update_seconds = util::SecondsSince(t_update);
+    bool improved = false;
+    for (size_t i = 0; i < n; ++i) {
+      EpisodeRecord& rec = recs[i];
+      rec.accuracy = outcomes[i].accuracy;
+      rec.finetune_seconds = outcomes[i].finetune_seconds;
+      rec.eval_seconds = outcomes[i].eval_seconds;
+      if (outcomes[i].machine) rec.machine = outcomes[i].machine;
+      rec.reward = 0.1 * (rec.accuracy - cfg.fp_accuracy);
+      episodes[i].reward = rec.reward;
+      episodes[i].index = rec.episode;
 
-    const bool improved = result.best < 0 || rec.reward > result.log[static_cast<size_t>(result.best)].reward;
-    if (improved) result.best = e;
-    rec.best_episode = result.best;
+      const auto t_update = std::chrono::steady_clock::now();
+      agent.EndEpisode(episodes[i]);
+      rec.update_seconds = util::SecondsSince(t_update);
+
+      if (result.best < 0 || rec.reward > result.log[static_cast<size_t>(result.best)].reward) {
+        result.best = rec.episode;
+        improved = true;
+      }
+      rec.best_episode = result.best;
+      result.log.push_back(rec);
+    }
 
     // Commit: log, agent, best policy, then state.json (the commit point).
     const auto t_commit = std::chrono::steady_clock::now();
-    result.log.push_back(rec);
-    const std::string new_agent = AgentFile(e + 1);
+    const std::string new_agent = AgentFile(end);
     agent.Save((dir / new_agent).string());
     if (improved) {
-      hw::Policy best = rec.policy;
+      hw::Policy best = result.log[static_cast<size_t>(result.best)].policy;
       util::WriteFileAtomic(dir / "best_policy.json",
                             hw::PolicyToJson(best, cfg.settings.value("model", ""),
                                              cfg.settings.value("hardware", "")));
     }
-    result.log.back().checkpoint_seconds = util::SecondsSince(t_commit);
-    result.log.back().seconds = util::SecondsSince(t0);
+    // The round's commit and wall time, shared by its episodes.
+    const double commit_seconds = util::SecondsSince(t_commit);
+    const double round_seconds = util::SecondsSince(t0);
+    for (size_t i = 0; i < n; ++i) {
+      EpisodeRecord& r = result.log[static_cast<size_t>(e) + i];
+      r.checkpoint_seconds = commit_seconds / static_cast<double>(n);
+      r.seconds = round_seconds / static_cast<double>(n);
+    }
     WriteLog(dir, result.log);
     util::WriteFileAtomic(state_path, json{{"format", kStateFormat},
-                                           {"episodes_done", e + 1},
+                                           {"episodes_done", end},
                                            {"agent_file", new_agent},
                                            {"best_episode", result.best}}
                                           .dump(2) +
@@ -378,20 +415,25 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
     if (!agent_file.empty()) fs::remove(dir / agent_file, ec);
     agent_file = new_agent;
 
-    const EpisodeRecord& r = result.log.back();
-    const EpisodeRecord& b = result.log[static_cast<size_t>(result.best)];
-    if (cfg.progress) {
-      const double per = util::SecondsSince(run_start) / static_cast<double>(e + 1 - first);
-      fmt::print(cfg.progress,
-                 "episode {}/{}  reward {:+.4f}  acc {:.2f}%  {} {:.3f}x{}  best {:+.4f} (ep {}, "
-                 "acc {:.2f}%, {:.3f}x)  {:.1f}s  ETA {}\n",
-                 e + 1, cfg.episodes, r.reward, r.accuracy, MetricName(env.budget_spec().metric),
-                 r.cost_ratio, r.walled ? " (wall)" : "", b.reward, b.episode + 1, b.accuracy,
-                 b.cost_ratio, r.seconds,
-                 util::FormatDuration(per * static_cast<double>(cfg.episodes - e - 1)));
-      std::fflush(cfg.progress);
+    for (int64_t d = e; d < end; ++d) {
+      const EpisodeRecord& r = result.log[static_cast<size_t>(d)];
+      const EpisodeRecord& b = result.log[static_cast<size_t>(r.best_episode)];
+      if (cfg.progress) {
+        const double per = util::SecondsSince(run_start) / static_cast<double>(end - first);
+        fmt::print(cfg.progress,
+                   "episode {}/{}  reward {:+.4f}  acc {:.2f}%  {} {:.3f}x{}  best {:+.4f} (ep {}, "
+                   "acc {:.2f}%, {:.3f}x)  {:.1f}s  ETA {}\n",
+                   d + 1, cfg.episodes, r.reward, r.accuracy, MetricName(env.budget_spec().metric),
+                   r.cost_ratio, r.walled ? " (wall)" : "", b.reward, b.episode + 1, b.accuracy,
+                   b.cost_ratio, r.seconds,
+                   util::FormatDuration(per * static_cast<double>(cfg.episodes - d - 1)));
+        std::fflush(cfg.progress);
+      }
     }
-    if (cfg.after_episode) cfg.after_episode(r);
+    e = end;
+    for (int64_t d = e - static_cast<int64_t>(n); d < e; ++d) {
+      if (cfg.after_episode) cfg.after_episode(result.log[static_cast<size_t>(d)]);
+    }
   }
   return result;
 }

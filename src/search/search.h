@@ -42,8 +42,20 @@ struct EvalOutcome {
   double accuracy = 0.0;  ///< top-1 on the reward set, percent
   double finetune_seconds = 0.0;
   double eval_seconds = 0.0;
+  /// Where it was evaluated, when not in this process (a worker's machine and
+  /// threads): the episode's log line records it instead of SearchConfig::machine.
+  std::optional<MachineInfo> machine;
 };
 using PolicyEvaluator = std::function<EvalOutcome(const hw::Policy&)>;
+
+/// One policy of a round to evaluate: its episode and the policy after the wall.
+struct EvalTask {
+  int64_t episode = 0;
+  hw::Policy policy;
+};
+/// Evaluates a round's policies, result i for task i, in any order and anywhere (the
+/// worker pool of workers.h); each result must depend on its task only.
+using BatchEvaluator = std::function<std::vector<EvalOutcome>(const std::vector<EvalTask>&)>;
 
 struct EpisodeRecord {
   int64_t episode = 0;  ///< 0-based
@@ -73,6 +85,14 @@ EpisodeRecord RecordFromJson(const nlohmann::json& j, const std::string& where);
 
 struct SearchConfig {
   int64_t episodes = 600;
+  /// Episodes per round (`--parallel K`): the agent proposes K policies (rolled out
+  /// in episode order, none ended), all K are evaluated, then the agent ends each in
+  /// episode order and the round is committed at once. Rounds start at multiples of
+  /// K from the start of the agent's block (Agent::BlockLength) and end at the block's
+  /// end or `episodes`. 1: one episode at a time, committed after each.
+  int64_t parallel = 1;
+  /// If set, evaluates each round's policies instead of `evaluate` one by one.
+  BatchEvaluator evaluate_batch;
   /// Full-precision accuracy on the reward set; reward = 0.1 x (acc - fp_acc).
   double fp_accuracy = 0.0;
   std::filesystem::path out_dir;
@@ -99,7 +119,8 @@ struct SearchConfig {
   /// share in it.
   std::function<void(const std::filesystem::path&)> on_open;
   std::FILE* progress = nullptr;
-  /// Called after each episode is committed (tests use it to interrupt runs).
+  /// Called after each episode is committed (tests use it to interrupt runs); with
+  /// --parallel K, for each episode of a round once the round is committed.
   std::function<void(const EpisodeRecord&)> after_episode;
 };
 

@@ -36,42 +36,10 @@ const char* kSearch =
     "--finetune-steps 2 --reward-images 200 --tune-images 512 --calib-batches 1 "
     "--final-finetune-steps 4 --test-images 1000 --seed 5";
 
-// Starts `haq ARGS` in `cwd` (output appended to `log` there) with files limited
-// to `file_size_limit` bytes, returns its pid. SIGXFSZ keeps its default action
-// (kill) here: haq itself must ignore it.
-pid_t Spawn(const std::vector<std::string>& args, const fs::path& cwd,
-            const std::string& log_name = "haq.log", rlim_t file_size_limit = RLIM_INFINITY) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-    const rlimit limit{file_size_limit, file_size_limit};
-    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(125);
-    const std::string log = (cwd / log_name).string();
-    ::freopen(log.c_str(), "a", stdout);
-    ::freopen(log.c_str(), "a", stderr);
-    std::vector<char*> argv;
-    std::string bin = HAQ_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(HAQ_BINARY, argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-std::vector<std::string> Split(const std::string& s) {
-  std::istringstream in(s);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
 // The command that continues the run in `dir`: a new run until settings.json exists.
 std::vector<std::string> NextCommand(const fs::path& run) {
   if (fs::exists(run / "settings.json")) return {"search", "--resume", run.filename().string()};
-  std::vector<std::string> args = Split(kSearch);
+  std::vector<std::string> args = test::SplitWords(kSearch);
   args.insert(args.begin(), "search");
   args.push_back("--out");
   args.push_back(run.filename().string());
@@ -167,7 +135,7 @@ TEST_F(KillResumeTest, TwentySigkillsThenTheSameResultAsAnUninterruptedRun) {
   int kills = 0;
   bool finished = false;
   for (int attempt = 0; attempt < 200 && !finished; ++attempt) {
-    const pid_t pid = Spawn(NextCommand(run), dir.path());
+    const pid_t pid = test::SpawnHaq(NextCommand(run), dir.path());
     ASSERT_GT(pid, 0);
     int status = 0;
     bool exited = false;
@@ -216,7 +184,7 @@ TEST_F(KillResumeTest, FullDiskStopsCleanlyAndTheRunResumesToTheSameResult) {
     SCOPED_TRACE("limit " + std::to_string(stops[i].first));
     const std::string log = "full-" + std::to_string(i) + ".log";
     int status = 0;
-    ::waitpid(Spawn(NextCommand(run), dir.path(), log, stops[i].first), &status, 0);
+    ::waitpid(test::SpawnHaq(NextCommand(run), dir.path(), log, stops[i].first), &status, 0);
     const std::string output = util::ReadFile(dir / log);
     ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status) << "\n" << output;
     EXPECT_EQ(WEXITSTATUS(status), 1) << output;
@@ -232,7 +200,7 @@ TEST_F(KillResumeTest, FullDiskStopsCleanlyAndTheRunResumesToTheSameResult) {
   EXPECT_FALSE(fs::exists(run / "state.json"));
 
   int status = 0;
-  ::waitpid(Spawn(NextCommand(run), dir.path(), "full-resume.log"), &status, 0);
+  ::waitpid(test::SpawnHaq(NextCommand(run), dir.path(), "full-resume.log"), &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << util::ReadFile(dir / "full-resume.log");
   ExpectSameAsWhole(run);

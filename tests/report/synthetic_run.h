@@ -124,7 +124,7 @@ inline std::vector<search::EpisodeRecord> WriteSyntheticRun(const std::filesyste
     search::MeasureProbes(
         env,
         [&rng](const hw::Policy&) {
-          return search::EvalOutcome{std::uniform_real_distribution<double>(50.0, 92.0)(rng), 0, 0};
+          return search::EvalOutcome{std::uniform_real_distribution<double>(50.0, 92.0)(rng), 0, 0, {}};
         },
         dir / search::kProbesFile, nullptr);
   }

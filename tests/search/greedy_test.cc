@@ -60,7 +60,7 @@ struct Additive {
       if (++calls == fail_at) throw std::runtime_error("interrupted");
       double acc = 90.0;
       for (size_t l = 0; l < p.layers.size(); ++l) acc -= Drop(l, p.layers[l].w_bits, p.layers[l].a_bits);
-      return EvalOutcome{acc, 0.0, 0.0};
+      return EvalOutcome{acc, 0.0, 0.0, {}};
     };
   }
 };

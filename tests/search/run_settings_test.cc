@@ -81,10 +81,10 @@ TEST(RunSettingsTest, EveryBadValueIsRefusedNamingTheKey) {
             "s.json: unknown setting 'learning_rate' (a run of another haq version?); expected "
             "the keys of docs/FORMATS.md#settingsjson");
   j = good;
-  j["version"] = 3;
+  j["version"] = 4;
   EXPECT_EQ(test::InputErrorOf([&] { RunSettings::FromJson(j, "s.json"); }),
-            "s.json: setting 'version': expected 1..2 (this haq writes version 2; a newer haq "
-            "wrote this run?), got 3");
+            "s.json: setting 'version': expected 1..3 (this haq writes version 3; a newer haq "
+            "wrote this run?), got 4");
   j = good;
   j["b_min"] = 6;
   j["b_max"] = 4;

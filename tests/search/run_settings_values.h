@@ -27,7 +27,8 @@ inline nlohmann::json OtherValue(const RunParam& p, const RunSettings& s) {
                                                             {"classes", "5"},
                                                             {"image_cache", "/tmp/haq-cache"},
                                                             {"mean", "0.5"},
-                                                            {"std", "0.25"}};
+                                                            {"std", "0.25"},
+                                                            {"listen", "127.0.0.1:29511"}};
     const auto it = free.find(p.key);
     if (it == free.end()) {
       ADD_FAILURE() << "run parameter '" << p.key << "' needs an alternative value in OtherValue";

@@ -55,6 +55,7 @@ RunStreams Quiet(std::function<void(const EpisodeRecord&)> after = nullptr) {
   st.progress = null;
   st.notes = null;
   st.after_episode = std::move(after);
+  st.worker_executable = HAQ_BINARY;  // --workers start `haq worker`, not this test program
   return st;
 }
 
@@ -93,6 +94,12 @@ TEST_F(RunTest, EveryFlagOnResumeEndsAsTheUninterruptedRunOrIsRefused) {
     SCOPED_TRACE(p.key);
     RunSettings given = base;
     ASSERT_TRUE(p.Set(given, OtherValue(p, base)));
+    std::set<std::string> keys = {p.key};
+    // A run that listens for workers with none of its own waits for remote ones.
+    if (p.key == "listen") {
+      given.workers = 1;
+      keys.insert("workers");
+    }
     const fs::path dir = CopyOfBase("resume_" + p.key);
     if (p.on_resume == OnResume::kFixed) {
       const std::string before = test::ListDir(dir);
@@ -105,7 +112,7 @@ TEST_F(RunTest, EveryFlagOnResumeEndsAsTheUninterruptedRunOrIsRefused) {
       EXPECT_EQ(test::ListDir(dir), before);
       continue;
     }
-    const RunSettings resumed = SettingsForResume(dir, given, {p.key});
+    const RunSettings resumed = SettingsForResume(dir, given, keys);
     EXPECT_EQ(resumed, given);
     RunJob(resumed, dir, true, Quiet());
     const fs::path whole = dir_->path() / ("whole_" + p.key);
@@ -276,6 +283,22 @@ TEST_F(RunTest, AGreedyRunKilledDuringItsProbesResumesToTheUninterruptedRun) {
 // Two budgets on two accelerators: every candidate of the ILP meets both (the energy
 // one costed on bitfusion's own table), and the uniform baseline is the largest
 // width meeting both. Other agents are refused two budgets.
+// The digest a worker is admitted by: the same for two builds of one run's settings,
+// different for another model or another split of the data (other reward and
+// fine-tune images).
+TEST_F(RunTest, TheWorkersDigestCoversTheModelAndTheData) {
+  const RunSettings s = Tiny();
+  const std::string digest = RunWiring(s).Digest();
+  EXPECT_EQ(digest.size(), 64u);
+  EXPECT_EQ(RunWiring(s).Digest(), digest);
+  RunSettings split = s;
+  split.split_seed = 1;
+  EXPECT_NE(RunWiring(split).Digest(), digest);
+  RunSettings model = s;
+  model.model = "resnet20_fmnist";
+  EXPECT_NE(RunWiring(model).Digest(), digest);
+}
+
 TEST_F(RunTest, AnIlpRunMeetsALatencyAndAnEnergyBudgetOnTwoAccelerators) {
   RunSettings s = Tiny();
   s.agent = "ilp";

@@ -22,6 +22,7 @@
 #include "search/ddpg.h"
 #include "search/machine.h"
 #include "search/restarts.h"
+#include "search/synthetic_env.h"
 #include "test_util.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -29,83 +30,12 @@
 namespace haq::search {
 namespace {
 
-// Fully connected layers of different sizes and sensitivities (seeded).
-constexpr int kLayers = 8;
-const std::vector<int64_t> kWeights = [] {
-  std::mt19937_64 rng(17);
-  std::vector<int64_t> w;
-  for (int i = 0; i < kLayers; ++i) w.push_back(50 + static_cast<int64_t>(rng() % 1200));
-  return w;
-}();
-const std::vector<double> kSensitivity = [] {
-  std::mt19937_64 rng(23);
-  std::vector<double> s;
-  for (int i = 0; i < kLayers; ++i) s.push_back(0.5 + static_cast<double>(rng() % 1000) / 1000.0 * 3.5);
-  return s;
-}();
+using namespace synthetic;  // NOLINT: the problem these tests search
 
-std::vector<hw::LayerShape> Layers() {
-  std::vector<hw::LayerShape> out;
-  for (size_t i = 0; i < kWeights.size(); ++i) {
-    hw::LayerShape s;
-    s.name = fmt::format("fc{}", i);
-    s.kind = hw::LayerKind::kFc;
-    s.in_channels = kWeights[i];
-    s.out_channels = 1;
-    out.push_back(s);
-  }
-  return out;
-}
-
-// Accuracy loss of a layer at `bits`: halves with every extra bit.
-double Loss(size_t layer, int bits) { return kSensitivity[layer] * std::ldexp(1.0, 2 - bits); }
-
-double Accuracy(const hw::Policy& p) {
-  double acc = 100.0;
-  for (size_t l = 0; l < p.layers.size(); ++l) acc -= Loss(l, p.layers[l].w_bits);
-  return acc;
-}
-
-// The best reward under a size budget, by dynamic programming over layers.
-double OptimalReward(const QuantEnv& env) {
-  const auto budget = static_cast<int64_t>(std::floor(env.budget()));
-  std::vector<double> best(static_cast<size_t>(budget + 1), 0.0);  // min loss with cost <= c
-  bool first = true;
-  for (size_t l = 0; l < kWeights.size(); ++l) {
-    std::vector<double> next(best.size(), std::numeric_limits<double>::infinity());
-    for (int64_t c = 0; c <= budget; ++c) {
-      for (int b = env.options().b_min; b <= env.options().b_max; ++b) {
-        const int64_t used = kWeights[l] * b;
-        if (used > c) continue;
-        const double before = first ? 0.0 : best[static_cast<size_t>(c - used)];
-        next[static_cast<size_t>(c)] = std::min(next[static_cast<size_t>(c)], before + Loss(l, b));
-      }
-    }
-    best = next;
-    first = false;
-  }
-  return 0.1 * -best.back();
-}
-
-QuantEnv SizeEnv(bool budget_features = false) {
-  EnvOptions o;
-  o.weights_only = true;
-  o.pin_first = o.pin_last = false;
-  o.budget_features = budget_features;
-  return QuantEnv(Layers(), hw::CostTable{}, ParseBudget("size=0.5"), o);
-}
-
-PolicyEvaluator Oracle() {
-  return [](const hw::Policy& p) {
-    EvalOutcome o;
-    o.accuracy = Accuracy(p);
-    return o;
-  };
-}
-
-SearchConfig Config(const std::filesystem::path& dir, int64_t episodes) {
+SearchConfig Config(const std::filesystem::path& dir, int64_t episodes, int64_t parallel = 1) {
   SearchConfig c;
   c.episodes = episodes;
+  c.parallel = parallel;
   c.fp_accuracy = 100.0;
   c.out_dir = dir;
   c.settings = {{"model", "synthetic"}, {"episodes", episodes}};
@@ -259,11 +189,11 @@ struct Interrupt : std::runtime_error {
 // as a new process would; the two must write the same log and best policy.
 void ExpectPiecesEqualWhole(const QuantEnv& env, const std::function<std::unique_ptr<Agent>()>& make,
                             const std::filesystem::path& dir, int64_t episodes,
-                            const std::vector<int64_t>& stops) {
-  RunSearch(env, *make(), Oracle(), Config(dir / "whole", episodes));
+                            const std::vector<int64_t>& stops, int64_t parallel = 1) {
+  RunSearch(env, *make(), Oracle(), Config(dir / "whole", episodes, parallel));
   for (size_t i = 0; i <= stops.size(); ++i) {
     const int64_t stop = i < stops.size() ? stops[i] : -1;
-    SearchConfig c = Config(dir / "pieces", episodes);
+    SearchConfig c = Config(dir / "pieces", episodes, parallel);
     c.resume = i > 0;
     c.after_episode = [&](const EpisodeRecord& r) {
       if (r.episode + 1 == stop) throw Interrupt();
@@ -404,6 +334,113 @@ TEST(SearchTest, RunsWithRestartsResumeExactlyAcrossRestarts) {
   // One agent save, no staged inner save left behind.
   EXPECT_EQ(test::ListDir(dir / "pieces"),
             "agent-000072.bin\nbest_policy.json\nlog.jsonl\nsettings.json\nstate.json\n");
+}
+
+// --parallel K. Truth for K = 1: the loop written out directly (begin, act on the
+// environment's state, wall, evaluate, end; one episode after another), as RunSearch
+// ran before rounds existed.
+std::vector<std::pair<std::vector<int>, double>> SequentialLoop(const QuantEnv& env, Agent& agent,
+                                                                int64_t episodes) {
+  std::vector<std::pair<std::vector<int>, double>> out;
+  for (int64_t e = 0; e < episodes; ++e) {
+    Episode ep;
+    std::vector<int> bits;
+    double prev = 0.0;
+    agent.BeginEpisode(e);
+    for (int64_t t = 0; t < env.num_steps(); ++t) {
+      ep.states.push_back(env.State(t, prev, bits));
+      prev = agent.Act(ep.states.back());
+      bits.push_back(env.ActionToBits(prev));
+    }
+    const hw::Policy policy = env.EnforceBudget(env.PolicyFromStepBits(bits));
+    for (int b : env.StepBits(policy)) ep.actions.push_back(env.BitsToAction(b));
+    ep.reward = 0.1 * (Accuracy(policy) - 100.0);
+    agent.EndEpisode(ep);
+    out.emplace_back(env.StepBits(policy), ep.reward);
+  }
+  return out;
+}
+
+TEST(SearchTest, ParallelOneIsTheSequentialLoop) {
+  const QuantEnv env = SizeEnv();
+  test::TempDir dir;
+  Ddpg reference(AgentOptions(env, 7));
+  const auto expected = SequentialLoop(env, reference, 40);  // 20 of them learning
+  Ddpg agent(AgentOptions(env, 7));
+  const SearchResult r = RunSearch(env, agent, Oracle(), Config(dir / "run", 40, 1));
+  ASSERT_EQ(r.log.size(), expected.size());
+  for (size_t e = 0; e < expected.size(); ++e) {
+    EXPECT_EQ(env.StepBits(r.log[e].policy), expected[e].first) << "episode " << e;
+    EXPECT_EQ(r.log[e].reward, expected[e].second) << "episode " << e;
+  }
+}
+
+// Random search draws its actions in the same order whatever the round size, so its
+// log is the same with any K: only when each policy is proposed and learned from
+// changes, never the policy.
+TEST(SearchTest, RandomSearchWritesTheSameLogInRoundsOfAnySize) {
+  const QuantEnv env = SizeEnv();
+  test::TempDir dir;
+  for (int64_t k : {1, 3, 4, 30}) {
+    RandomAgent agent(11);
+    RunSearch(env, agent, Oracle(), Config(dir / fmt::format("k{}", k), 25, k));
+  }
+  for (const char* k : {"k3", "k4", "k30"}) {
+    EXPECT_EQ(Results(dir / "k1"), Results(dir / k)) << k;
+    EXPECT_EQ(util::ReadFile(dir / "k1" / "best_policy.json"), util::ReadFile(dir / k / "best_policy.json"));
+  }
+  EXPECT_EQ(Results(dir / "k1").size(), 25u);
+}
+
+// DDPG in rounds of 4: each round's policies come from the same actor (so the log
+// differs from K = 1 once learning starts), every episode's transitions are learned
+// from, and a run interrupted at any episode resumes to the uninterrupted run's log:
+// a round is committed whole, so an interruption inside one repeats none of it.
+TEST(SearchTest, DdpgInRoundsResumesExactlyAndLearnsFromEveryEpisode) {
+  const QuantEnv env = SizeEnv();
+  test::TempDir dir;
+  ExpectPiecesEqualWhole(
+      env, [&] { return std::make_unique<Ddpg>(AgentOptions(env, 5)); }, dir.path(), 42,
+      {1, 20, 23, 34}, /*parallel=*/4);
+  EXPECT_EQ(test::ListDir(dir / "pieces"),
+            "agent-000042.bin\nbest_policy.json\nlog.jsonl\nsettings.json\nstate.json\n");
+  // The same warm-up (random actions: the first 20 episodes equal K = 1's), then
+  // another trajectory, with as many transitions stored and updates made as one
+  // episode at a time: one update per step of every learning episode.
+  Ddpg one(AgentOptions(env, 5));
+  RunSearch(env, one, Oracle(), Config(dir / "k1", 42, 1));
+  Ddpg four(AgentOptions(env, 5));
+  RunSearch(env, four, Oracle(), Config(dir / "k4", 42, 4));
+  const auto k1 = Results(dir / "k1");
+  const auto k4 = Results(dir / "k4");
+  EXPECT_EQ(k4, Results(dir / "whole"));
+  EXPECT_EQ(std::vector<std::string>(k1.begin(), k1.begin() + 20),
+            std::vector<std::string>(k4.begin(), k4.begin() + 20));
+  EXPECT_NE(std::vector<std::string>(k1.begin() + 20, k1.end()),
+            std::vector<std::string>(k4.begin() + 20, k4.end()));
+  EXPECT_EQ(four.replay_size(), 42 * env.num_steps());
+  EXPECT_EQ(four.update_count(), (42 - 20) * env.num_steps());
+  EXPECT_EQ(one.update_count(), four.update_count());
+}
+
+// Rounds never span two restarts: with restarts of 10 episodes and K = 4 the rounds
+// are [0,4) [4,8) [8,10) [10,14) ..., so each restart is the search it would be alone
+// with K = 4.
+TEST(SearchTest, RoundsStopAtEachRestart) {
+  const QuantEnv env = SizeEnv();
+  constexpr int64_t kPer = 10;
+  test::TempDir dir;
+  RestartingAgent agent(Restarts(env), kPer);
+  RunSearch(env, agent, Oracle(), Config(dir / "whole", 3 * kPer, 4));
+  const std::vector<std::string> outcomes = Outcomes(dir / "whole");
+  ASSERT_EQ(outcomes.size(), static_cast<size_t>(3 * kPer));
+  for (int64_t r = 0; r < 3; ++r) {
+    const auto alone = Restarts(env)(r);
+    RunSearch(env, *alone, Oracle(), Config(dir / fmt::format("alone{}", r), kPer, 4));
+    EXPECT_EQ(std::vector<std::string>(outcomes.begin() + r * kPer, outcomes.begin() + (r + 1) * kPer),
+              Outcomes(dir / fmt::format("alone{}", r)))
+        << "restart " << r;
+  }
 }
 
 // A run started as one search and resumed with restarts: its agent save is the
