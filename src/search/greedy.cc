@@ -96,7 +96,7 @@ hw::Policy ProbePolicy(const QuantEnv& env, const Probe& probe) {
   return p;
 }
 
-std::vector<Probe> MeasureProbes(const QuantEnv& env, const PolicyEvaluator& evaluate,
+std::vector<Probe> MeasureProbes(const QuantEnv& env, const BatchEvaluator& evaluate, int64_t batch,
                                  const fs::path& cache, std::FILE* progress) {
   const std::vector<Probe> expected = GreedyProbes(env);
   std::vector<Probe> done = ReadChecked(env, cache, expected);
@@ -106,26 +106,33 @@ std::vector<Probe> MeasureProbes(const QuantEnv& env, const PolicyEvaluator& eva
                cache.string());
   }
   const auto start = std::chrono::steady_clock::now();
-  for (size_t i = first; i < expected.size(); ++i) {
-    Probe p = expected[i];
+  const size_t step = static_cast<size_t>(std::max<int64_t>(1, batch));
+  for (size_t i = first; i < expected.size(); i += step) {
+    const size_t end = std::min(expected.size(), i + step);
+    std::vector<EvalTask> tasks;
+    for (size_t j = i; j < end; ++j) tasks.push_back({static_cast<int64_t>(j), ProbePolicy(env, expected[j])});
     const auto t0 = std::chrono::steady_clock::now();
-    p.accuracy = evaluate(ProbePolicy(env, p)).accuracy;
-    p.seconds = util::SecondsSince(t0);
-    done.push_back(p);
+    const std::vector<EvalOutcome> outcomes = evaluate(tasks);
+    const double seconds = util::SecondsSince(t0) / static_cast<double>(end - i);
+    for (size_t j = i; j < end; ++j) {
+      Probe p = expected[j];
+      p.accuracy = outcomes.at(j - i).accuracy;
+      p.seconds = seconds;
+      done.push_back(p);
+    }
     util::WriteFileAtomic(cache, [&](std::ostream& out) {
       for (const Probe& d : done) out << ProbeToJson(env, d).dump() << '\n';
     });
-    if (progress) {
-      const double elapsed = util::SecondsSince(start);
-      const double per = elapsed / static_cast<double>(i + 1 - first);
-      fmt::print(progress, "probe {}/{}  {}  acc {:.2f}%{}  {:.1f}s  ETA {}\n", i + 1,
+    if (!progress) continue;
+    const double per = util::SecondsSince(start) / static_cast<double>(end - first);
+    for (size_t j = i; j < end; ++j) {
+      const Probe& p = done[j];
+      fmt::print(progress, "probe {}/{}  {}  acc {:.2f}%{}  {:.1f}s  ETA {}\n", j + 1,
                  expected.size(), Describe(env, p), p.accuracy,
-                 i == 0 ? std::string()
-                        : fmt::format(" ({:+.2f})", p.accuracy - done.front().accuracy),
-                 p.seconds,
-                 util::FormatDuration(per * static_cast<double>(expected.size() - i - 1)));
-      std::fflush(progress);
+                 j == 0 ? std::string() : fmt::format(" ({:+.2f})", p.accuracy - done.front().accuracy),
+                 p.seconds, util::FormatDuration(per * static_cast<double>(expected.size() - j - 1)));
     }
+    std::fflush(progress);
   }
   return done;
 }

@@ -30,7 +30,7 @@ struct Probe {
   bool weight = true;
   int bits = 0;
   double accuracy = 0.0;  ///< top-1 on the reward set, percent (once measured)
-  double seconds = 0.0;   ///< its evaluation's wall time
+  double seconds = 0.0;   ///< its evaluation's wall time (its share of its batch's)
 
   bool SameProbe(const Probe& o) const {
     return layer == o.layer && weight == o.weight && bits == o.bits;
@@ -53,10 +53,16 @@ std::vector<Probe> ReadProbes(const QuantEnv& env, const std::filesystem::path& 
 
 /// Every probe of `env` measured: those `cache` holds (each line must be the probe
 /// expected at its position, else util::InputError naming the file and line) and the
-/// rest evaluated with `evaluate`, `cache` rewritten atomically after each;
-/// `progress` gets a line per probe with an ETA.
-std::vector<Probe> MeasureProbes(const QuantEnv& env, const PolicyEvaluator& evaluate,
+/// rest evaluated `batch` at a time with `evaluate` (a round of `--parallel K` on the
+/// run's workers; a task's episode is the probe's index), `cache` rewritten
+/// atomically after each batch; `progress` gets a line per probe with an ETA.
+std::vector<Probe> MeasureProbes(const QuantEnv& env, const BatchEvaluator& evaluate, int64_t batch,
                                  const std::filesystem::path& cache, std::FILE* progress);
+/// The probes evaluated one at a time.
+inline std::vector<Probe> MeasureProbes(const QuantEnv& env, const PolicyEvaluator& evaluate,
+                                        const std::filesystem::path& cache, std::FILE* progress) {
+  return MeasureProbes(env, OneByOne(evaluate), 1, cache, progress);
+}
 
 /// The greedy policy for `envs`' budgets (the first the run's) from `probes`
 /// (GreedyProbes(*envs.front()) measured). Its value: the summed accuracy drops.

@@ -226,6 +226,8 @@ std::string RunWiring::Digest() const {
   return h.Hex();
 }
 
+void RunWiring::UseBatchEvaluator(BatchEvaluator evaluate) { impl_->batch = std::move(evaluate); }
+
 PolicyEvaluator RunWiring::Evaluator() {
   ModelEvaluator* e = impl_->evaluator.get();
   return [e](const hw::Policy& p) { return (*e)(p); };
@@ -341,8 +343,10 @@ std::unique_ptr<Agent> RunWiring::MakePlannedAgent(std::FILE* progress, std::FIL
   }
   if (s.agent == "greedy") {
     return std::make_unique<PlannedAgent>("greedy", [this, progress](const fs::path& dir) {
+      const Impl& w = *impl_;
       const std::vector<Probe> probes =
-          MeasureProbes(env(), Evaluator(), dir / kProbesFile, progress);
+          w.batch ? MeasureProbes(env(), w.batch, w.settings.parallel, dir / kProbesFile, progress)
+                  : MeasureProbes(env(), Evaluator(), dir / kProbesFile, progress);
       const auto t0 = std::chrono::steady_clock::now();
       const PlannedPolicy p = PlanGreedy(probes, envs());
       double seconds = 0.0;
@@ -469,10 +473,12 @@ RunOutcome RunJob(const RunSettings& s, const fs::path& dir, bool resume,
       pool = std::make_unique<WorkerPool>(po);
     };
     cfg.evaluate_batch = [&pool](const std::vector<EvalTask>& tasks) { return pool->Evaluate(tasks); };
+    w.UseBatchEvaluator(cfg.evaluate_batch);  // the greedy strategy's probes too
   }
   RunOutcome out;
   out.search = RunSearch(env, *agent, w.Evaluator(), cfg);
   pool.reset();  // the workers stop before the final stage
+  w.UseBatchEvaluator(nullptr);
   if (out.search.resumed_from > 0) {
     fmt::print(streams.progress, "(resumed after episode {})\n", out.search.resumed_from);
   }

@@ -81,6 +81,9 @@ class RunWiring {
   double FullPrecisionAccuracy();
   /// The policy evaluator of the episodes (fine-tune, then top-1 on the reward set).
   PolicyEvaluator Evaluator();
+  /// Evaluate the greedy strategy's probes with `evaluate`, --parallel at a time (the
+  /// run's workers: RunJob sets it once they are started). Unset: one by one here.
+  void UseBatchEvaluator(BatchEvaluator evaluate);
   /// SHA-256 (hex) of what an episode's outcome depends on beyond the settings: haq's
   /// version, the model's tensors, and the reward and fine-tune images and labels
   /// (the calibration is a function of these, the seed and the settings). A worker

@@ -31,6 +31,7 @@ struct RunWiring::Impl {
   std::shared_ptr<quant::QuantContext> context;  ///< calibrated with the run's seed
   std::unique_ptr<ModelEvaluator> evaluator;
   std::optional<double> fp_accuracy;
+  BatchEvaluator batch;  ///< the workers' (UseBatchEvaluator), or unset
 
   /// A context calibrated on the tuning images in the order of `seed` (the run's,
   /// or one of --final-seeds); k-means weights seeded with it too.

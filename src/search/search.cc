@@ -152,6 +152,14 @@ SearchResult ReadRun(const fs::path& dir) {
   return r;
 }
 
+BatchEvaluator OneByOne(PolicyEvaluator evaluate) {
+  return [evaluate = std::move(evaluate)](const std::vector<EvalTask>& tasks) {
+    std::vector<EvalOutcome> out;
+    for (const EvalTask& t : tasks) out.push_back(evaluate(t.policy));
+    return out;
+  };
+}
+
 std::vector<int64_t> TopDistinctEpisodes(const std::vector<EpisodeRecord>& log, int64_t k) {
   std::vector<size_t> order(log.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -335,6 +343,7 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
   const int64_t first = static_cast<int64_t>(result.log.size());
   const int64_t k = std::max<int64_t>(1, cfg.parallel);
   const int64_t block = agent.BlockLength();
+  const BatchEvaluator evaluate_batch = cfg.evaluate_batch ? cfg.evaluate_batch : OneByOne(evaluate);
   for (int64_t e = first; e < cfg.episodes;) {
     // This round: [e, end), aligned to multiples of k from its block's start.
     const int64_t block_start = block > 0 ? e - e % block : 0;
@@ -352,16 +361,11 @@ SearchResult RunSearch(const QuantEnv& env, Agent& agent, const PolicyEvaluator&
       recs[i].act_seconds = util::SecondsSince(t_act);
     }
 
-    std::vector<EvalOutcome> outcomes;
-    if (cfg.evaluate_batch) {
-      std::vector<EvalTask> tasks;
-      for (const EpisodeRecord& r : recs) tasks.push_back({r.episode, r.policy});
-      outcomes = cfg.evaluate_batch(tasks);
-      if (outcomes.size() != n) {
-        throw std::logic_error(fmt::format("RunSearch: {} outcomes for {} policies", outcomes.size(), n));
-      }
-    } else {
-      for (const EpisodeRecord& r : recs) outcomes.push_back(evaluate(r.policy));
+    std::vector<EvalTask> tasks;
+    for (const EpisodeRecord& r : recs) tasks.push_back({r.episode, r.policy});
+    const std::vector<EvalOutcome> outcomes = evaluate_batch(tasks);
+    if (outcomes.size() != n) {
+      throw std::logic_error(fmt::format("RunSearch: {} outcomes for {} policies", outcomes.size(), n));
     }
 
     bool improved = false;

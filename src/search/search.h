@@ -56,6 +56,8 @@ struct EvalTask {
 /// Evaluates a round's policies, result i for task i, in any order and anywhere (the
 /// worker pool of workers.h); each result must depend on its task only.
 using BatchEvaluator = std::function<std::vector<EvalOutcome>(const std::vector<EvalTask>&)>;
+/// `evaluate` as a BatchEvaluator: the tasks one after another, in order.
+BatchEvaluator OneByOne(PolicyEvaluator evaluate);
 
 struct EpisodeRecord {
   int64_t episode = 0;  ///< 0-based
@@ -91,7 +93,7 @@ struct SearchConfig {
   /// K from the start of the agent's block (Agent::BlockLength) and end at the block's
   /// end or `episodes`. 1: one episode at a time, committed after each.
   int64_t parallel = 1;
-  /// If set, evaluates each round's policies instead of `evaluate` one by one.
+  /// If set, evaluates each round's policies instead of OneByOne(`evaluate`).
   BatchEvaluator evaluate_batch;
   /// Full-precision accuracy on the reward set; reward = 0.1 x (acc - fp_acc).
   double fp_accuracy = 0.0;

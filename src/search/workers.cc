@@ -153,6 +153,10 @@ struct WorkerPool::Impl {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    // Nothing else of the coordinator's (the TCPStore's listening socket, run files)
+    // stays open in the worker: a worker outliving a killed coordinator must not keep
+    // its port.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     pid_t pid = -1;
     const int err = posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -367,6 +371,8 @@ std::vector<EvalOutcome> WorkerPool::Evaluate(const std::vector<EvalTask>& tasks
 
 void RunWorker(const WorkerOptions& o) {
   const std::string token = ReadTokenFile(o.token_file);
+  // A store connection the coordinator closed is an error to report, not a signal to die of.
+  ::signal(SIGPIPE, SIG_IGN);
   const pid_t parent = ::getppid();
   auto store = Connect(o.connect, /*server=*/false, 60.0);
   try {

@@ -84,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"NoSubcommand", "", 2, "A subcommand is required" + kUsage},
         BadInput{"UnknownSubcommand", "frob --model resnet18", 2,
                  "unknown command 'frob'; expected one of: cost, list, train, eval, quantize, "
-                 "search, sensitivity, sweep, report, export" + kUsage},
+                 "search, sensitivity, sweep, report, export, worker" + kUsage},
         BadInput{"UnknownFlag", kCost + "--frob", 2,
                  "The following argument was not expected: --frob" + kUsage},
         BadInput{"RequiredFlagMissing", "cost --hw bitfusion", 2, "--model is required" + kUsage},

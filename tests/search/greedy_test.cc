@@ -128,6 +128,37 @@ TEST(GreedyTest, MeasuresTheKnownDropsAndLowersTheLeastSensitiveLayersFirst) {
   EXPECT_LT(plan.value, uniform_drop);
 }
 
+// Probes measured in batches (a round of --parallel K on the run's workers) are the
+// probes one at a time; a batch interrupted midway keeps the batches before it.
+TEST(GreedyTest, ProbesInBatchesAreTheProbesOneAtATime) {
+  test::TempDir dir;
+  const QuantEnv env = Env("latency=0.5", 5, 8);
+  const size_t total = GreedyProbes(env).size();
+  Additive one = Sensitivities();
+  const std::vector<Probe> single = MeasureProbes(env, one.Evaluator(), dir / "one.jsonl", nullptr);
+  Additive batched = Sensitivities();
+  std::vector<size_t> sizes;
+  const BatchEvaluator in_fours = [&](const std::vector<EvalTask>& tasks) {
+    sizes.push_back(tasks.size());
+    for (size_t i = 0; i < tasks.size(); ++i) EXPECT_EQ(tasks[i].episode, tasks[0].episode + static_cast<int64_t>(i));
+    return OneByOne(batched.Evaluator())(tasks);
+  };
+  const std::vector<Probe> four = MeasureProbes(env, in_fours, 4, dir / "four.jsonl", nullptr);
+  ASSERT_EQ(four.size(), total);
+  for (size_t i = 0; i < total; ++i) {
+    EXPECT_TRUE(four[i].SameProbe(single[i]));
+    EXPECT_EQ(four[i].accuracy, single[i].accuracy) << i;
+  }
+  EXPECT_EQ(sizes.size(), (total + 3) / 4);
+  EXPECT_EQ(sizes.back(), total % 4 == 0 ? 4 : total % 4);
+  // Interrupted in the third batch: the first two (8 probes) are kept.
+  Additive cut = Sensitivities();
+  cut.fail_at = 10;
+  EXPECT_THROW(MeasureProbes(env, OneByOne(cut.Evaluator()), 4, dir / "cut.jsonl", nullptr), std::runtime_error);
+  const std::string kept = util::ReadFile(dir / "cut.jsonl");
+  EXPECT_EQ(std::count(kept.begin(), kept.end(), '\n'), 8);
+}
+
 TEST(GreedyTest, AnInterruptedProbePassResumesWithoutRedoingAProbe) {
   test::TempDir dir;
   const QuantEnv env = Env("latency=0.5", 5, 8);
