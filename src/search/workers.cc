@@ -263,10 +263,15 @@ WorkerPool::WorkerPool(PoolOptions options) : impl_(std::make_unique<Impl>()) {
                                   .dump()));
   m.heartbeat = std::make_unique<Heartbeat>(m.address, kCoordinatorBeat, m.o.timeout_seconds);
   for (int64_t i = 0; i < m.o.local_workers; ++i) m.Spawn();
-  fmt::print(m.o.notes, "workers: {} local worker{} starting ({} threads each); others join with: haq "
-             "worker --connect {} --token-file {}\n",
-             m.o.local_workers, m.o.local_workers == 1 ? "" : "s", m.o.threads_per_worker, m.address,
-             (m.o.run_dir / "worker.token").string());
+  const std::string join = fmt::format("haq worker --connect {} --token-file {}", m.address,
+                                       (m.o.run_dir / "worker.token").string());
+  if (m.o.local_workers > 0) {
+    fmt::print(m.o.notes, "workers: {} local worker{} starting ({} thread{} each); others join with: {}\n",
+               m.o.local_workers, m.o.local_workers == 1 ? "" : "s", m.o.threads_per_worker,
+               m.o.threads_per_worker == 1 ? "" : "s", join);
+  } else {
+    fmt::print(m.o.notes, "workers: listening at {}; workers join with: {}\n", m.address, join);
+  }
   std::fflush(m.o.notes);
 }
 

@@ -240,5 +240,35 @@ TEST_F(WorkersTest, WorkersWithoutTheRunsTokenAreRefused) {
   ::waitpid(coordinator, nullptr, 0);
 }
 
+// A worker whose model file differs from the coordinator's (here: replaced by an
+// 8-bit quantized copy once the run has started) builds other weights and is
+// refused by its digest, with the reason on both sides.
+TEST_F(WorkersTest, AWorkerHoldingAnotherModelIsRefused) {
+  const fs::path dir = dir_->path() / "digest";
+  fs::create_directories(dir);
+  const auto q = test::RunHaq("quantize --model mobilenet_v2_fmnist --bits 8 --out q8.pt", dir);
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  fs::copy_file(fs::path(HAQ_SOURCE_DIR) / "models" / "mobilenet_v2_fmnist.pt", dir / "model.pt");
+  const std::string address = fmt::format("127.0.0.1:{}", FreePort());
+  std::string run_args = kRun;
+  run_args.replace(run_args.find("mobilenet_v2_fmnist"), 19, "model.pt");
+  const pid_t coordinator = test::SpawnHaq(
+      test::SplitWords(fmt::format("search {} --listen {} --out run", run_args, address)), dir, "run.log");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(dir / "run" / "worker.token"); }, 120)) << Slurp(dir / "run.log");
+  fs::copy_file(dir / "run" / "worker.token", dir / "copy.token");
+  fs::permissions(dir / "copy.token", fs::perms::owner_read | fs::perms::owner_write);
+  fs::copy_file(dir / "q8.pt", dir / "model.pt", fs::copy_options::overwrite_existing);
+  const auto r = test::RunHaq(fmt::format("worker --connect {} --token-file copy.token --threads 1", address), dir);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string reason = "refused: it holds another model, data set, split or calibration input (digest ";
+  EXPECT_NE(r.err.find("worker 0: the coordinator at " + address + " " + reason), std::string::npos) << r.err;
+  EXPECT_TRUE(WaitFor([&] { return Slurp(dir / "run.log").find("refused worker 0 (") != std::string::npos; }, 10))
+      << Slurp(dir / "run.log");
+  EXPECT_NE(Slurp(dir / "run.log").find("check that the model file, data directory and --classes are the same there"),
+            std::string::npos);
+  ::kill(coordinator, SIGKILL);
+  ::waitpid(coordinator, nullptr, 0);
+}
+
 }  // namespace
 }  // namespace haq
