@@ -1,8 +1,10 @@
 // Where a fine-tune step's time goes: the episode benchmark's network
 // (mobilenet_v2_cifar, 3x32x32, batch 64, channels-last, SGD with momentum) profiled
-// operator by operator with LibTorch's profiler, in float32 and with uniform 8-bit
-// fake quantization side by side. Prints, per operator, its self time per step
-// (its time minus that of the operators it called) in each, the largest first.
+// operator by operator with LibTorch's profiler, side by side in float32, with
+// uniform 8-bit fake quantization, and with the same but each ReLU6 run apart from
+// the input quantizer it feeds (as before their fusion). Prints, per operator, its
+// self time per step (its time minus that of the operators it called) in each, the
+// largest first.
 //
 //   build/bench/step_profile_run [STEPS] [ROWS]     (defaults 10 and 25)
 //
@@ -20,6 +22,7 @@
 
 #include "graph/zoo.h"
 #include "quant/policy_hook.h"
+#include "relu6_apart.h"
 #include "train/sgd.h"
 
 namespace {
@@ -31,7 +34,9 @@ struct Profile {
   double step_ms = 0;                     // wall, per step, profiled
 };
 
-Profile Run(bool quantized, int steps) {
+enum class Kind { kFloat, kFakeQuant, kReluSixApart };
+
+Profile Run(Kind kind, int steps) {
   auto net = haq::graph::BuildZooModel("mobilenet_v2_cifar");
   haq::train::Sgd sgd(net, {0.9, 4e-5, false});
   const auto x = torch::randn({64, 3, 32, 32}).contiguous(torch::MemoryFormat::ChannelsLast);
@@ -40,9 +45,13 @@ Profile Run(bool quantized, int steps) {
   const size_t layers = net.quant_layers().size();
   hook.context().Preset(hook.policy(), std::vector<std::vector<double>>(layers, {1.0}),
                         std::vector<double>(layers, 6.0), std::vector<bool>(layers, false));
+  haq::bench::ReluSixApart apart(hook);
+  haq::graph::LayerHook* h = kind == Kind::kFloat ? nullptr
+                             : kind == Kind::kFakeQuant ? static_cast<haq::graph::LayerHook*>(&hook)
+                                                        : &apart;
   auto step = [&] {
     sgd.ZeroGrad();
-    auto loss = torch::nn::functional::cross_entropy(net.Forward(x, true, quantized ? &hook : nullptr), y);
+    auto loss = torch::nn::functional::cross_entropy(net.Forward(x, true, h), y);
     loss.backward();
     sgd.Step(0.001);
   };
@@ -83,32 +92,36 @@ int main(int argc, char** argv) {
   const size_t rows = argc > 2 ? std::stoul(argv[2]) : 25;
   // Each twice, alternating, keeping the second: the first of a process pays for
   // its memory's first touch and the CPU's clock settling.
-  Run(false, steps);
-  Run(true, steps);
-  const Profile f = Run(false, steps), q = Run(true, steps);
-  std::vector<std::pair<double, std::string>> order;
-  for (const auto& [name, ms] : q.self_ms) order.emplace_back(-std::max(ms, f.self_ms.count(name) ? f.self_ms.at(name) : 0.0), name);
-  for (const auto& [name, ms] : f.self_ms) {
-    if (!q.self_ms.count(name)) order.emplace_back(-ms, name);
+  const std::vector<Kind> kinds = {Kind::kFloat, Kind::kFakeQuant, Kind::kReluSixApart};
+  for (Kind k : kinds) Run(k, steps);
+  std::vector<Profile> p;
+  for (Kind k : kinds) p.push_back(Run(k, steps));
+  const auto ms = [](const Profile& q, const std::string& name) {
+    const auto it = q.self_ms.find(name);
+    return it == q.self_ms.end() ? 0.0 : it->second;
+  };
+  std::map<std::string, double> largest;
+  for (const Profile& q : p) {
+    for (const auto& [name, t] : q.self_ms) largest[name] = std::max(largest[name], t);
   }
+  std::vector<std::pair<double, std::string>> order;
+  for (const auto& [name, t] : largest) order.emplace_back(-t, name);
   std::sort(order.begin(), order.end());
   fmt::print("mobilenet_v2_cifar, batch 64, channels-last, {} threads, {} profiled steps\n", torch::get_num_threads(),
              steps);
-  fmt::print("| operator (self time) | float32 ms/step | 8-bit fake quant ms/step |\n|---|---|---|\n");
-  double f_rest = 0, q_rest = 0;
+  fmt::print("| operator (self time) | float32 ms/step | 8-bit fake quant ms/step | the same, ReLU6 apart |\n"
+             "|---|---|---|---|\n");
+  std::vector<double> rest(p.size(), 0.0);
   for (size_t i = 0; i < order.size(); ++i) {
     const std::string& name = order[i].second;
-    const double fm = f.self_ms.count(name) ? f.self_ms.at(name) : 0.0;
-    const double qm = q.self_ms.count(name) ? q.self_ms.at(name) : 0.0;
     if (i < rows) {
-      fmt::print("| {} | {:.1f} | {:.1f} |\n", name, fm, qm);
+      fmt::print("| {} | {:.1f} | {:.1f} | {:.1f} |\n", name, ms(p[0], name), ms(p[1], name), ms(p[2], name));
     } else {
-      f_rest += fm;
-      q_rest += qm;
+      for (size_t k = 0; k < p.size(); ++k) rest[k] += ms(p[k], name);
     }
   }
-  fmt::print("| (the other {} operators) | {:.1f} | {:.1f} |\n", order.size() > rows ? order.size() - rows : 0, f_rest,
-             q_rest);
-  fmt::print("| step, wall (profiled) | {:.1f} | {:.1f} |\n", f.step_ms, q.step_ms);
+  fmt::print("| (the other {} operators) | {:.1f} | {:.1f} | {:.1f} |\n", order.size() > rows ? order.size() - rows : 0,
+             rest[0], rest[1], rest[2]);
+  fmt::print("| step, wall (profiled) | {:.1f} | {:.1f} | {:.1f} |\n", p[0].step_ms, p[1].step_ms, p[2].step_ms);
   return 0;
 }

@@ -262,6 +262,27 @@ void Network::FindQuantLayers(const std::string& source) {
     throw util::InputError(fmt::format("{}: expected at most {} quantizable layers, got {}",
                                        source, hw::kMaxLayers, quant_layers_.size()));
   }
+  // Clips whose one reader is a quantizable layer's input (ReLU6 before a
+  // convolution): their clamp may be fused into the layer's input quantizer.
+  std::vector<int> readers(value_names_.size(), 0);
+  for (const Node& n : nodes_) {
+    for (int v : n.inputs) {
+      if (v >= 0) ++readers[static_cast<size_t>(v)];
+    }
+  }
+  for (int v : outputs_) ++readers[static_cast<size_t>(v)];
+  clamp_feeds_layer_.assign(nodes_.size(), false);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (n.op_type != "Clip" || n.outputs.empty() || n.outputs[0] < 0) continue;
+    const int v = n.outputs[0];
+    if (readers[static_cast<size_t>(v)] != 1) continue;
+    const int reader = last_use_[static_cast<size_t>(v)];
+    if (reader >= 0 && node_layer_[static_cast<size_t>(reader)] >= 0 &&
+        nodes_[static_cast<size_t>(reader)].inputs[0] == v) {
+      clamp_feeds_layer_[i] = true;
+    }
+  }
   // Names must be unique for policies to address layers.
   std::set<std::string> seen;
   for (auto& q : quant_layers_) {
@@ -353,7 +374,11 @@ void Network::InferLayerShapes(const std::string& source) {
 // ---------------------------------------------------------------- running
 
 ExecContext::ExecContext(const Network& net, bool training, LayerHook* hook)
-    : net_(net), training_(training), hook_(hook), values_(net.value_names_.size()) {
+    : net_(net),
+      training_(training),
+      hook_(hook),
+      values_(net.value_names_.size()),
+      deferred_clamp_(net.value_names_.size()) {
   for (const auto& [id, t] : net.initializers_) values_[static_cast<size_t>(id)] = t;
 }
 
@@ -381,9 +406,25 @@ torch::Tensor ExecContext::LayerWeight(const Node&, const torch::Tensor& w) {
   return (hook_ && layer >= 0) ? hook_->Weight(static_cast<size_t>(layer), w) : w;
 }
 
-torch::Tensor ExecContext::LayerInput(const Node&, const torch::Tensor& x) {
+torch::Tensor ExecContext::LayerInput(const Node& node) {
+  const torch::Tensor& x = In(node, 0);
   const int layer = net_.node_layer_[static_cast<size_t>(current_node)];
-  return (hook_ && layer >= 0) ? hook_->Input(static_cast<size_t>(layer), x) : x;
+  if (!hook_ || layer < 0) return x;
+  const int v = node.inputs[0];
+  if (deferred_clamp_[static_cast<size_t>(v)].deferred) {
+    const Clamp c = deferred_clamp_[static_cast<size_t>(v)];
+    deferred_clamp_[static_cast<size_t>(v)] = {};
+    return hook_->ClampedInput(static_cast<size_t>(layer), x, c.lo, c.hi);
+  }
+  return hook_->Input(static_cast<size_t>(layer), x);
+}
+
+bool ExecContext::DeferClamp(const Node& node, const torch::Tensor& x, double lo, double hi) {
+  if (!hook_ || !net_.clamp_feeds_layer_[static_cast<size_t>(current_node)]) return false;
+  const int v = node.outputs[0];
+  values_[static_cast<size_t>(v)] = x;
+  deferred_clamp_[static_cast<size_t>(v)] = {true, lo, hi};
+  return true;
 }
 
 torch::Tensor ExecContext::Mutable(int value) const { return net_.initializers_.at(value); }

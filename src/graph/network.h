@@ -50,6 +50,14 @@ class LayerHook {
   virtual ~LayerHook() = default;
   virtual torch::Tensor Weight(size_t layer, const torch::Tensor& weight) = 0;
   virtual torch::Tensor Input(size_t layer, const torch::Tensor& input) = 0;
+  /// The input of `layer` when it is hardtanh(input, lo, hi) (a Clip with both
+  /// bounds, such as ReLU6, whose only reader is this layer): the executor leaves
+  /// the clamp to the hook, which may fuse it into its own pass over the input.
+  /// Must equal Input(layer, torch::hardtanh(input, lo, hi)) in values and
+  /// gradients; that is the default.
+  virtual torch::Tensor ClampedInput(size_t layer, const torch::Tensor& input, double lo, double hi) {
+    return Input(layer, torch::hardtanh(input, lo, hi));
+  }
 };
 
 /// A quantizable layer: Conv, or Gemm/MatMul whose weight is an initializer.
@@ -161,6 +169,9 @@ class Network {
   std::vector<QuantLayer> quant_layers_;
   std::vector<int> node_layer_;  ///< node index -> quant layer index or -1
   std::vector<int> last_use_;    ///< value id -> index of the last node reading it
+  /// node index -> true for a Clip whose output is read once, as a quantizable
+  /// layer's input, and is no graph output: its clamp may be left to the hook.
+  std::vector<bool> clamp_feeds_layer_;
 };
 
 /// The state of one forward pass: values by id.
@@ -172,9 +183,15 @@ class ExecContext {
   bool HasIn(const Node& node, size_t i) const;
   void Out(const Node& node, size_t i, torch::Tensor value);
   bool training() const { return training_; }
-  /// For quantizable nodes: the weight as the hook wants it, and the input.
+  /// For quantizable nodes: the weight as the hook wants it, and input 0 as the
+  /// hook wants it (with a clamp DeferClamp left to it applied).
   torch::Tensor LayerWeight(const Node& node, const torch::Tensor& w);
-  torch::Tensor LayerInput(const Node& node, const torch::Tensor& x);
+  torch::Tensor LayerInput(const Node& node);
+  /// Called by Clip (the current node) with both bounds: when a hook runs and the
+  /// Clip's only reader is a quantizable layer, stores x unclamped as the output
+  /// with the clamp deferred to that layer's LayerInput (LayerHook::ClampedInput)
+  /// and returns true; otherwise returns false and Clip computes its output.
+  bool DeferClamp(const Node& node, const torch::Tensor& x, double lo, double hi);
   /// Initializer tensors may be modified in place (batch-norm running stats).
   torch::Tensor Mutable(int value) const;
   const Network& net() const { return net_; }
@@ -186,6 +203,11 @@ class ExecContext {
   bool training_;
   LayerHook* hook_;
   std::vector<torch::Tensor> values_;
+  struct Clamp {
+    bool deferred = false;
+    double lo = 0, hi = 0;
+  };
+  std::vector<Clamp> deferred_clamp_;  ///< value id -> the clamp DeferClamp left
 };
 
 /// The module path ("features.2.conv.0.0") behind a torch.onnx scope-path node

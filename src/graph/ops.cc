@@ -157,7 +157,7 @@ size_t PoolDims(const ExecContext& ctx, const Node& n, const torch::Tensor& x) {
 // ---------------------------------------------------------------- layers
 
 void Conv(const Node& n, ExecContext& ctx) {
-  torch::Tensor x = ctx.LayerInput(n, ctx.In(n, 0));
+  torch::Tensor x = ctx.LayerInput(n);
   const torch::Tensor w = ctx.LayerWeight(n, ctx.In(n, 1));
   const torch::Tensor b = ctx.HasIn(n, 2) ? ctx.In(n, 2) : torch::Tensor();
   if (w.dim() < 3) {
@@ -219,7 +219,7 @@ void BatchNormalization(const Node& n, ExecContext& ctx) {
 }
 
 void Gemm(const Node& n, ExecContext& ctx) {
-  torch::Tensor a = ctx.LayerInput(n, ctx.In(n, 0));
+  torch::Tensor a = ctx.LayerInput(n);
   torch::Tensor b = ctx.LayerWeight(n, ctx.In(n, 1));
   if (a.dim() != 2 || b.dim() != 2) {
     Fail(ctx, n, fmt::format("expected 2-D A and B, got {} and {}", ShapeText(a.sizes()),
@@ -240,7 +240,7 @@ void Gemm(const Node& n, ExecContext& ctx) {
 }
 
 void MatMul(const Node& n, ExecContext& ctx) {
-  const torch::Tensor a = ctx.LayerInput(n, ctx.In(n, 0));
+  const torch::Tensor a = ctx.LayerInput(n);
   const torch::Tensor b = ctx.LayerWeight(n, ctx.In(n, 1));
   const int64_t k_a = a.size(-1), k_b = b.dim() == 1 ? b.size(0) : b.size(-2);
   if (k_a != k_b) {
@@ -503,7 +503,10 @@ void Clip(const Node& n, ExecContext& ctx) {
     // Both bounds (ReLU6, as torch.onnx exports it): hardtanh, the same values as
     // clamp, trained as PyTorch trains nn.ReLU6 (gradient 1 strictly inside the
     // bounds), in one backward pass where clamp's takes four (ge, le, and, where:
-    // over a third of a MobileNet-V2 training step).
+    // over a third of a MobileNet-V2 training step). Feeding a quantizable layer
+    // under a hook, the clamp is left to the layer's input quantizer, which does
+    // both in one pass (LayerHook::ClampedInput).
+    if (ctx.DeferClamp(n, x, lo->toDouble(), hi->toDouble())) return;
     ctx.Out(n, 0, torch::hardtanh(x, *lo, *hi));
     return;
   }

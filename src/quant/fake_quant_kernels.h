@@ -7,10 +7,14 @@
 /// path gives the same bits as LinearQuantize's definition evaluated in float32
 /// (IEEE division, rounding half to even, multiplication; no reciprocal, no FMA).
 #include <cstdint>
+#include <limits>
 
 namespace haq::quant {
 
-/// A linear quantizer in float32: c = min(max(x, lo), hi); the value is
+/// A linear quantizer in float32, optionally after a clamp to [pre_lo, pre_hi] (an
+/// activation such as ReLU6 fused into the quantizer of the layer it feeds):
+/// v = min(max(x, pre_lo), pre_hi) (the identity for the infinite defaults;
+/// NaN stays NaN), c = min(max(v, lo), hi); the value is
 /// round(c / scale) * scale (half to even), or for `binary` (signed 1 bit)
 /// c >= 0 ? hi : -hi; then + (c - c), which is +0 for finite x (so a quantized
 /// -0 becomes +0, as LinearQuantize's straight-through sum made it) and NaN for
@@ -21,6 +25,8 @@ struct FakeQuantParams {
   float hi = 0;
   float scale = 1;
   bool binary = false;
+  float pre_lo = -std::numeric_limits<float>::infinity();
+  float pre_hi = std::numeric_limits<float>::infinity();
 };
 
 /// Which implementation runs: portable C++, or AVX2 intrinsics.
@@ -36,9 +42,12 @@ KernelPath BestKernelPath();
 /// y[i] = the quantized x[i], i in [0, n); y may be x. `path` must be supported.
 void FakeQuantForward(KernelPath path, const FakeQuantParams& p, const float* x, float* y, int64_t n);
 
-/// The straight-through gradient: gx[i] = (lo <= x[i] <= hi) ? g[i] : +0 (NaN x
-/// gives 0), i in [0, n); gx may be g.
-void FakeQuantBackward(KernelPath path, float lo, float hi, const float* x, const float* g, float* gx,
+/// The straight-through gradient: gx[i] = (pre_lo < x[i] < pre_hi and
+/// lo <= x[i] <= hi) ? g[i] : +0 (NaN x gives 0), i in [0, n); gx may be g. That
+/// is the clamp's gradient as PyTorch's hardtanh (nn.ReLU6) defines it, strictly
+/// inside its bounds, times the quantizer's, bounds included; the clamp is the
+/// identity wherever both are 1.
+void FakeQuantBackward(KernelPath path, const FakeQuantParams& p, const float* x, const float* g, float* gx,
                        int64_t n);
 
 }  // namespace haq::quant

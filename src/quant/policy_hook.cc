@@ -70,6 +70,13 @@ torch::Tensor PolicyHook::Input(size_t layer, const torch::Tensor& input) {
                         context_->ActivationSigned(layer));
 }
 
+torch::Tensor PolicyHook::ClampedInput(size_t layer, const torch::Tensor& input, double lo, double hi) {
+  const int bits = policy_.layers[layer].a_bits;
+  if (bits == 0) return torch::hardtanh(input, lo, hi);
+  return ClampThenLinearQuantize(input, lo, hi, context_->ActivationClip(layer, bits), bits,
+                                 context_->ActivationSigned(layer));
+}
+
 std::vector<std::vector<double>> PolicyHook::WeightClips() {
   std::vector<std::vector<double>> out;
   for (size_t i = 0; i < policy_.layers.size(); ++i) {

@@ -51,6 +51,9 @@ class PolicyHook : public graph::LayerHook {
   /// every pass with the straight-through estimator.
   torch::Tensor Weight(size_t layer, const torch::Tensor& weight) override;
   torch::Tensor Input(size_t layer, const torch::Tensor& input) override;
+  /// A ReLU6 (or any two-sided Clip) feeding the layer, fused into its input
+  /// quantizer: one pass forward and one backward (ClampThenLinearQuantize).
+  torch::Tensor ClampedInput(size_t layer, const torch::Tensor& input, double lo, double hi) override;
 
   const hw::Policy& policy() const { return policy_; }
   QuantContext& context() { return *context_; }

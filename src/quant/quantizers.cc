@@ -117,6 +117,9 @@ class FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     }
     ctx->saved_data["lo"] = lo;
     ctx->saved_data["hi"] = hi;
+    // One activation clamp for the whole tensor (FakeQuantize's contract).
+    ctx->saved_data["pre_lo"] = static_cast<double>(params[0].pre_lo);
+    ctx->saved_data["pre_hi"] = static_cast<double>(params[0].pre_hi);
     return y;
   }
 
@@ -129,6 +132,8 @@ class FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     for (size_t j = 0; j < lo.size(); ++j) {
       params[j].lo = static_cast<float>(lo[j]);
       params[j].hi = static_cast<float>(hi[j]);
+      params[j].pre_lo = static_cast<float>(ctx->saved_data["pre_lo"].toDouble());
+      params[j].pre_hi = static_cast<float>(ctx->saved_data["pre_hi"].toDouble());
     }
     // The incoming gradient read in x's memory layout (copied into it only when it
     // has another one, such as an expanded scalar's), so all three walk in step.
@@ -138,7 +143,7 @@ class FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     }
     torch::Tensor gx = torch::empty_like(x);
     Run(x, params, [&](const FakeQuantParams& p, int64_t at, int64_t n) {
-      FakeQuantBackward(BestKernelPath(), p.lo, p.hi, x.data_ptr<float>() + at, g.data_ptr<float>() + at,
+      FakeQuantBackward(BestKernelPath(), p, x.data_ptr<float>() + at, g.data_ptr<float>() + at,
                         gx.data_ptr<float>() + at, n);
     });
     return {gx, torch::Tensor()};
@@ -205,6 +210,22 @@ torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool
     throw util::InputError(fmt::format("clip: expected a finite number, got {}", NonFinite(clip)));
   }
   return FusedFakeQuantize(x, {FakeQuantParamsOf(clip, bits, is_signed)}, 0);
+}
+
+torch::Tensor ClampThenLinearQuantize(const torch::Tensor& x, double lo, double hi, double clip, int bits,
+                                      bool is_signed) {
+  CheckBits(bits);
+  CheckFloatTensor(x, "x");
+  if (!std::isfinite(clip)) {
+    throw util::InputError(fmt::format("clip: expected a finite number, got {}", NonFinite(clip)));
+  }
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi) {
+    throw util::InputError(fmt::format("clamp bounds: expected lo <= hi, got [{}, {}]", lo, hi));
+  }
+  FakeQuantParams p = FakeQuantParamsOf(clip, bits, is_signed);
+  p.pre_lo = static_cast<float>(lo);  // as hardtanh rounds its bounds for float32
+  p.pre_hi = static_cast<float>(hi);
+  return FusedFakeQuantize(x, {p}, 0);
 }
 
 torch::Tensor LinearQuantizeComposite(const torch::Tensor& x, double clip, int bits, bool is_signed) {

@@ -35,6 +35,15 @@ namespace haq::quant {
 /// or an undefined or non-floating-point x.
 torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool is_signed);
 
+/// LinearQuantize(torch::hardtanh(x, lo, hi), clip, bits, is_signed) in one pass:
+/// an activation's clamp (ReLU6) fused into the quantizer of the layer it feeds.
+/// The same values bit for bit, and the same gradient: hardtanh's (1 strictly
+/// inside [lo, hi], as nn.ReLU6 trains) times the quantizer's straight-through one
+/// (1 on [-clip or 0, clip], bounds included). Throws util::InputError as
+/// LinearQuantize does, and for lo > hi or a NaN bound.
+torch::Tensor ClampThenLinearQuantize(const torch::Tensor& x, double lo, double hi, double clip, int bits,
+                                      bool is_signed);
+
 /// LinearQuantize's definition through ATen's composite operators (clamp, divide,
 /// round, multiply, and the straight-through sum q + (c - c.detach())), as haq
 /// computed it before the fused kernels: several passes over memory, the same bits

@@ -106,6 +106,50 @@ TEST(OnnxImport, ClipTrainsAsReluSixWithBothBoundsAndAsClampWithOne) {
   }
 }
 
+// A hook sees a ReLU6 as part of the layer it feeds (LayerHook::ClampedInput) only
+// when that layer is the ReLU6's one reader: here relu6_a feeds conv b alone, while
+// relu6_b feeds conv c and an Add, and relu6_c is the graph's output.
+TEST(OnnxImport, AClipIsLeftToTheHookOnlyWhenItsOneReaderIsAQuantizableLayer) {
+  OnnxModelBuilder b;
+  b.Input("x", {1, 2, 3, 3}).Initializer("lo", {}, {0.0f}).Initializer("hi", {}, {6.0f});
+  for (const char* conv : {"a", "b", "c"}) {
+    std::vector<float> w;
+    for (int i = 0; i < (conv[0] == 'a' ? 6 : 9); ++i) w.push_back(0.5f * static_cast<float>(i % 5) - 0.7f);
+    b.Initializer(std::string("w") + conv, {conv[0] == 'a' ? 3 : 3, conv[0] == 'a' ? 2 : 3, 1, 1}, w);
+  }
+  b.Node("Conv", {"x", "wa"}, {"ya"}, "conv_a");
+  b.Node("Clip", {"ya", "lo", "hi"}, {"ra"}, "relu6_a");
+  b.Node("Conv", {"ra", "wb"}, {"yb"}, "conv_b");
+  b.Node("Clip", {"yb", "lo", "hi"}, {"rb"}, "relu6_b");
+  b.Node("Conv", {"rb", "wc"}, {"yc"}, "conv_c");
+  b.Node("Add", {"rb", "yc"}, {"s"}, "add");
+  b.Node("Clip", {"s", "lo", "hi"}, {"y"}, "relu6_c");
+  b.Output("y");
+  TempDir dir;
+  const Network net = ImportOnnx(dir.Write("relu6.onnx", b.Serialize()).string());
+  ASSERT_EQ(net.quant_layers().size(), 3u);
+
+  // Passes weights and inputs through, recording where a clamp was left to it.
+  struct Recorder : LayerHook {
+    torch::Tensor Weight(size_t, const torch::Tensor& w) override { return w; }
+    torch::Tensor Input(size_t, const torch::Tensor& x) override { return x; }
+    torch::Tensor ClampedInput(size_t layer, const torch::Tensor& x, double lo, double hi) override {
+      clamped.push_back({static_cast<double>(layer), lo, hi});
+      return LayerHook::ClampedInput(layer, x, lo, hi);
+    }
+    std::vector<std::vector<double>> clamped;
+  } hook;
+  const torch::Tensor x = 4 * torch::randn({1, 2, 3, 3}, torch::Generator(at::detail::createCPUGenerator(5)));
+  const torch::Tensor with_hook = net.Forward(x, false, &hook);
+  EXPECT_EQ(hook.clamped, (std::vector<std::vector<double>>{{1.0, 0.0, 6.0}}));
+  EXPECT_TRUE(torch::equal(with_hook, net.Forward(x, false)));
+  // And both equal the graph computed by hand.
+  const auto w = [&](const char* name) { return net.Initializer(net.ValueId(name)); };
+  torch::NoGradGuard no_grad;
+  const torch::Tensor rb = torch::conv2d(torch::conv2d(x, w("wa")).clamp(0, 6), w("wb")).clamp(0, 6);
+  EXPECT_TRUE(torch::equal(with_hook, (rb + torch::conv2d(rb, w("wc"))).clamp(0, 6)));
+}
+
 TEST(OnnxImport, SynthesisesNamesOfUnnamedNodes) {
   OnnxModelBuilder b = TinyConvModel();
   for (auto& node : *b.model().mutable_graph()->mutable_node()) node.clear_name();

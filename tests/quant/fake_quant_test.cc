@@ -19,6 +19,7 @@
 
 #include "quant/fake_quant_kernels.h"
 #include "quant/quantizers.h"
+#include "util/error.h"
 
 namespace haq::quant {
 namespace {
@@ -137,6 +138,62 @@ TEST(FakeQuantTest, ChannelsLastAndDoubleInputsKeepTheirLayoutAndType) {
   EXPECT_TRUE(SameBits(d.to(torch::kFloat), LinearQuantize(a, 1.5, 4, true)));
 }
 
+TEST(FakeQuantTest, AClampFusedInEqualsHardtanhThenTheCompositeBitForBit) {
+  // ReLU6's [0, 6] before unsigned and signed quantizers whose clip lies inside,
+  // on and beyond its upper bound; a narrow clamp; a two-sided one; lo == hi.
+  const std::vector<std::pair<double, double>> clamps = {{0.0, 6.0}, {0.0, 0.3}, {-1.0, 1.0}, {0.5, 0.5}};
+  const std::vector<double> clips = {6.0, 8.0, 2.5, 0.1, 0.0};
+  for (const int64_t n : {int64_t{1001}, int64_t{200003}}) {
+    for (int bits = 1; bits <= 8; ++bits) {
+      for (const bool is_signed : {true, false}) {
+        for (const double clip : clips) {
+          for (const auto& [lo, hi] : clamps) {
+            SCOPED_TRACE(testing::Message() << "n " << n << " bits " << bits << " signed " << is_signed
+                                            << " clip " << clip << " clamp [" << lo << ", " << hi << "]");
+            torch::Tensor x = Probe(n, std::max(clip, hi), bits, is_signed, 17 + static_cast<uint64_t>(bits));
+            // The clamp's bounds, the floats beside them, and zeros of both signs.
+            const std::vector<float> at_bounds = {
+                static_cast<float>(lo), std::nextafter(static_cast<float>(lo), -1e9f),
+                std::nextafter(static_cast<float>(lo), 1e9f), static_cast<float>(hi),
+                std::nextafter(static_cast<float>(hi), -1e9f), std::nextafter(static_cast<float>(hi), 1e9f),
+                0.0f, -0.0f};
+            for (size_t i = 0; i < at_bounds.size(); ++i) x[static_cast<int64_t>(100 + i)] = at_bounds[i];
+            const torch::Tensor a = x.clone().set_requires_grad(true);
+            const torch::Tensor b = x.clone().set_requires_grad(true);
+            const torch::Tensor fused = ClampThenLinearQuantize(a, lo, hi, clip, bits, is_signed);
+            const torch::Tensor composite =
+                LinearQuantizeComposite(torch::hardtanh(b, lo, hi), clip, bits, is_signed);
+            EXPECT_TRUE(SameBits(fused, composite));
+            const torch::Tensor g = torch::randn_like(x);
+            fused.backward(g);
+            composite.backward(g);
+            EXPECT_TRUE(SameBits(a.grad(), b.grad()));
+          }
+        }
+      }
+    }
+  }
+  // Channels-last activations, as the fine-tune runs them.
+  const torch::Tensor cl = (3 * torch::randn({4, 16, 5, 5}))
+                               .contiguous(torch::MemoryFormat::ChannelsLast)
+                               .set_requires_grad(true);
+  const torch::Tensor nchw = cl.detach().contiguous().set_requires_grad(true);
+  const torch::Tensor q = ClampThenLinearQuantize(cl, 0.0, 6.0, 4.0, 4, false);
+  EXPECT_TRUE(q.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  const torch::Tensor r = LinearQuantizeComposite(torch::hardtanh(nchw, 0.0, 6.0), 4.0, 4, false);
+  EXPECT_TRUE(SameBits(q, r));
+  (q * torch::arange(q.numel()).reshape(q.sizes())).sum().backward();
+  (r * torch::arange(r.numel()).reshape(r.sizes())).sum().backward();
+  EXPECT_TRUE(SameBits(cl.grad(), nchw.grad()));
+}
+
+TEST(FakeQuantTest, AClampFusedInRefusesBadBounds) {
+  const torch::Tensor x = torch::zeros({3});
+  EXPECT_THROW(ClampThenLinearQuantize(x, 1.0, 0.0, 1.0, 4, false), util::InputError);
+  EXPECT_THROW(ClampThenLinearQuantize(x, 0.0, std::nan(""), 1.0, 4, false), util::InputError);
+  EXPECT_THROW(ClampThenLinearQuantize(x, 0.0, 6.0, 1.0, 9, false), util::InputError);
+}
+
 TEST(FakeQuantTest, ScalarAndAvx2PathsGiveTheSameBits) {
   // Every x86-64 CPU this project targets has AVX2; a CPU without it runs (and
   // is tested on) the scalar path alone, which the tests above cover.
@@ -158,12 +215,26 @@ TEST(FakeQuantTest, ScalarAndAvx2PathsGiveTheSameBits) {
         const float* xp = x.data_ptr<float>();
         FakeQuantForward(KernelPath::kScalar, p, xp, ys.data_ptr<float>(), x.numel());
         FakeQuantForward(KernelPath::kAvx2, p, xp, ya.data_ptr<float>(), x.numel());
-        FakeQuantBackward(KernelPath::kScalar, p.lo, p.hi, xp, g.data_ptr<float>(), gs.data_ptr<float>(), x.numel());
-        FakeQuantBackward(KernelPath::kAvx2, p.lo, p.hi, xp, g.data_ptr<float>(), ga.data_ptr<float>(), x.numel());
+        FakeQuantBackward(KernelPath::kScalar, p, xp, g.data_ptr<float>(), gs.data_ptr<float>(), x.numel());
+        FakeQuantBackward(KernelPath::kAvx2, p, xp, g.data_ptr<float>(), ga.data_ptr<float>(), x.numel());
         EXPECT_TRUE(SameBits(ys, ya)) << "bits " << bits << " signed " << is_signed << " clip " << clip;
         EXPECT_TRUE(SameBits(gs, ga)) << "bits " << bits << " signed " << is_signed << " clip " << clip;
         EXPECT_TRUE(std::isnan(ys[5].item<float>()));
         EXPECT_EQ(gs[5].item<float>(), 0.0f);
+        // With a clamp in front (ReLU6's), on the clamp's bounds and beside them too.
+        FakeQuantParams c = p;
+        c.pre_lo = 0.0f;
+        c.pre_hi = 0.75f;
+        x[8] = 0.75f;
+        x[9] = std::nextafter(0.75f, 1.0f);
+        x[10] = std::nextafter(0.75f, 0.0f);
+        x[11] = std::nextafter(0.0f, -1.0f);
+        FakeQuantForward(KernelPath::kScalar, c, xp, ys.data_ptr<float>(), x.numel());
+        FakeQuantForward(KernelPath::kAvx2, c, xp, ya.data_ptr<float>(), x.numel());
+        FakeQuantBackward(KernelPath::kScalar, c, xp, g.data_ptr<float>(), gs.data_ptr<float>(), x.numel());
+        FakeQuantBackward(KernelPath::kAvx2, c, xp, g.data_ptr<float>(), ga.data_ptr<float>(), x.numel());
+        EXPECT_TRUE(SameBits(ys, ya)) << "clamped: bits " << bits << " signed " << is_signed << " clip " << clip;
+        EXPECT_TRUE(SameBits(gs, ga)) << "clamped: bits " << bits << " signed " << is_signed << " clip " << clip;
       }
     }
   }

@@ -102,6 +102,50 @@ TEST(QuantPolicyHookTest, ValuesRespectTheBitWidths) {
   for (size_t i = 1; i < p.layers.size(); ++i) EXPECT_FALSE(hook.ActivationSigned()[i]) << i;
 }
 
+// MobileNet-V2's ReLU6s are fused into the input quantizers of the layers they
+// feed (PolicyHook::ClampedInput): the logits and every parameter's gradient are
+// bit for bit those of the ReLU6 computed first and quantized after, at 8 bits and
+// at a mixed policy with unquantized activations in some layers.
+TEST(QuantPolicyHookTest, AReluSixFusedIntoTheInputQuantizerChangesNoBit) {
+  train::ModelRequest req;
+  req.spec = "mobilenet_v2_fmnist";
+  const train::LoadedModel m = train::LoadModel(req);
+  // The same hook, but leaving ReLU6 to hardtanh before its quantizer.
+  struct Unfused : graph::LayerHook {
+    explicit Unfused(PolicyHook& h) : inner(h) {}
+    torch::Tensor Weight(size_t layer, const torch::Tensor& w) override { return inner.Weight(layer, w); }
+    torch::Tensor Input(size_t layer, const torch::Tensor& x) override { return inner.Input(layer, x); }
+    PolicyHook& inner;
+  };
+  hw::Policy mixed = hw::UniformPolicy(m.net.LayerShapes(1), 8, 8);
+  for (size_t i = 0; i < mixed.layers.size(); ++i) {
+    mixed.layers[i].w_bits = 2 + static_cast<int>(i % 7);
+    mixed.layers[i].a_bits = i % 5 == 3 ? 0 : 1 + static_cast<int>(i % 8);
+  }
+  auto calib = Loader(Calibration(), true);
+  data::Batch batch;
+  calib.StartEpoch(0);
+  ASSERT_TRUE(calib.Next(batch));
+  const torch::Tensor images = batch.images.narrow(0, 0, 64);
+  for (const hw::Policy& policy : {hw::UniformPolicy(m.net.LayerShapes(1), 8, 8), mixed}) {
+    PolicyHook hook(m.net, policy);
+    hook.Calibrate(calib, 2);
+    Unfused unfused(hook);
+    std::vector<torch::Tensor> logits, grads;
+    for (graph::LayerHook* h : {static_cast<graph::LayerHook*>(&hook), static_cast<graph::LayerHook*>(&unfused)}) {
+      const graph::Network net = m.net.Clone();
+      const torch::Tensor y = net.Forward(images, true, h);
+      (y * torch::arange(y.numel()).reshape(y.sizes()).to(y.dtype()) / y.numel()).sum().backward();
+      logits.push_back(y.detach());
+      for (const torch::Tensor& p : net.Parameters()) grads.push_back(p.grad());
+    }
+    EXPECT_TRUE(torch::equal(logits[0], logits[1]));
+    const size_t n = grads.size() / 2;
+    ASSERT_GT(n, 0u);
+    for (size_t i = 0; i < n; ++i) EXPECT_TRUE(torch::equal(grads[i], grads[n + i])) << "parameter " << i;
+  }
+}
+
 TEST(QuantPolicyHookTest, QuantizedActivationsNeedCalibration) {
   train::ModelRequest req;
   req.spec = "resnet20_fmnist";
