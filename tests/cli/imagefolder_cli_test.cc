@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <random>
@@ -15,6 +16,7 @@
 
 #include "data/dataset.h"
 #include "datasets/data_files.h"
+#include "graph/torch_style_mobilenet.h"
 #include "test_util.h"
 #include "util/file.h"
 
@@ -184,6 +186,34 @@ TEST_F(ImageFolder224CliTest, ZooModelsRunEveryCommandOnAFolderOfJpegs) {
       (*dir_ / "run").string() + " " + Data());
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_TRUE(fs::exists(*dir_ / "run" / "summary.json"));
+}
+
+// A file laid out as torch.onnx exports torchvision's MobileNet-V2 (batch norm
+// folded, ReLU6 as Clip with initializer bounds, the flattening chain) through eval,
+// quantize with a fine-tune, and a search on the folder: the quantized checkpoint
+// evaluates to the accuracy quantize reported.
+TEST_F(ImageFolder224CliTest, AFileLaidOutAsTorchOnnxExportsRunsEveryCommand) {
+  const fs::path model = *dir_ / "torch_mobilenet_v2.onnx";
+  {
+    std::ofstream out(model, std::ios::binary);
+    out << test::TorchStyleExport().Build();
+  }
+  const std::string m = model.string();
+  const auto e = test::RunHaq("eval --model " + m + " " + Data());
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("(4 images)"), std::string::npos) << e.out;
+  const std::string q = (*dir_ / "torch_q.pt").string();
+  const auto qz = test::RunHaq("quantize --model " + m + " --bits 4 --finetune-steps 2 --out " + q + " " + Data());
+  ASSERT_EQ(qz.exit_code, 0) << qz.err;
+  const auto qe = test::RunHaq("eval --model " + q + " " + Data());
+  ASSERT_EQ(qe.exit_code, 0) << qe.err;
+  EXPECT_EQ(Line(qe.out, "top-1 [0-9.]+%  top-5 [0-9.]+%"), Line(qz.out, "top-1 [0-9.]+%  top-5 [0-9.]+%"));
+  const auto s = test::RunHaq(
+      "search --model " + m + " --hw bismo-edge --budget latency=0.6 --agent random --episodes 2 "
+      "--finetune-steps 1 --reward-images 4 --tune-images 8 --calib-batches 1 --final-finetune-steps 1 --out " +
+      (*dir_ / "torch_run").string() + " " + Data());
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_TRUE(fs::exists(*dir_ / "torch_run" / "summary.json"));
 }
 
 }  // namespace
