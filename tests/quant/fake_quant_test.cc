@@ -213,12 +213,16 @@ TEST(FakeQuantTest, ScalarAndAvx2PathsGiveTheSameBits) {
         torch::Tensor ys = torch::empty_like(x), ya = torch::empty_like(x);
         torch::Tensor gs = torch::empty_like(x), ga = torch::empty_like(x);
         const float* xp = x.data_ptr<float>();
-        FakeQuantForward(KernelPath::kScalar, p, xp, ys.data_ptr<float>(), x.numel());
-        FakeQuantForward(KernelPath::kAvx2, p, xp, ya.data_ptr<float>(), x.numel());
-        FakeQuantBackward(KernelPath::kScalar, p, xp, g.data_ptr<float>(), gs.data_ptr<float>(), x.numel());
-        FakeQuantBackward(KernelPath::kAvx2, p, xp, g.data_ptr<float>(), ga.data_ptr<float>(), x.numel());
-        EXPECT_TRUE(SameBits(ys, ya)) << "bits " << bits << " signed " << is_signed << " clip " << clip;
-        EXPECT_TRUE(SameBits(gs, ga)) << "bits " << bits << " signed " << is_signed << " clip " << clip;
+        // Both paths on x under `q`: the same values and the same gradients.
+        const auto both_paths = [&](const FakeQuantParams& q, const char* what) {
+          FakeQuantForward(KernelPath::kScalar, q, xp, ys.data_ptr<float>(), x.numel());
+          FakeQuantForward(KernelPath::kAvx2, q, xp, ya.data_ptr<float>(), x.numel());
+          FakeQuantBackward(KernelPath::kScalar, q, xp, g.data_ptr<float>(), gs.data_ptr<float>(), x.numel());
+          FakeQuantBackward(KernelPath::kAvx2, q, xp, g.data_ptr<float>(), ga.data_ptr<float>(), x.numel());
+          EXPECT_TRUE(SameBits(ys, ya)) << what << "bits " << bits << " signed " << is_signed << " clip " << clip;
+          EXPECT_TRUE(SameBits(gs, ga)) << what << "bits " << bits << " signed " << is_signed << " clip " << clip;
+        };
+        both_paths(p, "");
         EXPECT_TRUE(std::isnan(ys[5].item<float>()));
         EXPECT_EQ(gs[5].item<float>(), 0.0f);
         // With a clamp in front (ReLU6's), on the clamp's bounds and beside them too.
@@ -229,12 +233,7 @@ TEST(FakeQuantTest, ScalarAndAvx2PathsGiveTheSameBits) {
         x[9] = std::nextafter(0.75f, 1.0f);
         x[10] = std::nextafter(0.75f, 0.0f);
         x[11] = std::nextafter(0.0f, -1.0f);
-        FakeQuantForward(KernelPath::kScalar, c, xp, ys.data_ptr<float>(), x.numel());
-        FakeQuantForward(KernelPath::kAvx2, c, xp, ya.data_ptr<float>(), x.numel());
-        FakeQuantBackward(KernelPath::kScalar, c, xp, g.data_ptr<float>(), gs.data_ptr<float>(), x.numel());
-        FakeQuantBackward(KernelPath::kAvx2, c, xp, g.data_ptr<float>(), ga.data_ptr<float>(), x.numel());
-        EXPECT_TRUE(SameBits(ys, ya)) << "clamped: bits " << bits << " signed " << is_signed << " clip " << clip;
-        EXPECT_TRUE(SameBits(gs, ga)) << "clamped: bits " << bits << " signed " << is_signed << " clip " << clip;
+        both_paths(c, "clamped: ");
       }
     }
   }
