@@ -203,26 +203,30 @@ FakeQuantParams FakeQuantParamsOf(double clip, int bits, bool is_signed) {
   return p;
 }
 
-torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool is_signed) {
+namespace {
+
+// LinearQuantize's parameters after checking its arguments.
+FakeQuantParams CheckedLinearParams(const torch::Tensor& x, double clip, int bits, bool is_signed) {
   CheckBits(bits);
   CheckFloatTensor(x, "x");
   if (!std::isfinite(clip)) {
     throw util::InputError(fmt::format("clip: expected a finite number, got {}", NonFinite(clip)));
   }
-  return FusedFakeQuantize(x, {FakeQuantParamsOf(clip, bits, is_signed)}, 0);
+  return FakeQuantParamsOf(clip, bits, is_signed);
+}
+
+}  // namespace
+
+torch::Tensor LinearQuantize(const torch::Tensor& x, double clip, int bits, bool is_signed) {
+  return FusedFakeQuantize(x, {CheckedLinearParams(x, clip, bits, is_signed)}, 0);
 }
 
 torch::Tensor ClampThenLinearQuantize(const torch::Tensor& x, double lo, double hi, double clip, int bits,
                                       bool is_signed) {
-  CheckBits(bits);
-  CheckFloatTensor(x, "x");
-  if (!std::isfinite(clip)) {
-    throw util::InputError(fmt::format("clip: expected a finite number, got {}", NonFinite(clip)));
-  }
+  FakeQuantParams p = CheckedLinearParams(x, clip, bits, is_signed);
   if (std::isnan(lo) || std::isnan(hi) || lo > hi) {
     throw util::InputError(fmt::format("clamp bounds: expected lo <= hi, got [{}, {}]", lo, hi));
   }
-  FakeQuantParams p = FakeQuantParamsOf(clip, bits, is_signed);
   p.pre_lo = static_cast<float>(lo);  // as hardtanh rounds its bounds for float32
   p.pre_hi = static_cast<float>(hi);
   return FusedFakeQuantize(x, {p}, 0);

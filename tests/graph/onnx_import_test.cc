@@ -115,7 +115,7 @@ TEST(OnnxImport, AClipIsLeftToTheHookOnlyWhenItsOneReaderIsAQuantizableLayer) {
   for (const char* conv : {"a", "b", "c"}) {
     std::vector<float> w;
     for (int i = 0; i < (conv[0] == 'a' ? 6 : 9); ++i) w.push_back(0.5f * static_cast<float>(i % 5) - 0.7f);
-    b.Initializer(std::string("w") + conv, {conv[0] == 'a' ? 3 : 3, conv[0] == 'a' ? 2 : 3, 1, 1}, w);
+    b.Initializer(std::string("w") + conv, {3, conv[0] == 'a' ? 2 : 3, 1, 1}, w);
   }
   b.Node("Conv", {"x", "wa"}, {"ya"}, "conv_a");
   b.Node("Clip", {"ya", "lo", "hi"}, {"ra"}, "relu6_a");
