@@ -42,6 +42,7 @@ constexpr const char* kRunKey = "haq/run";
 constexpr const char* kRanksKey = "haq/ranks";
 constexpr const char* kCoordinatorBeat = "haq/coordinator_beat";
 constexpr const char* kStopKey = "haq/stop";
+constexpr const char* kByeKey = "bye";  // a worker's (WorkerKey): it saw the stop
 
 std::string WorkerKey(int64_t rank, const std::string& what) { return fmt::format("haq/w{}/{}", rank, what); }
 
@@ -304,6 +305,20 @@ WorkerPool::~WorkerPool() {
     }
     std::this_thread::sleep_for(kPoll);
   }
+  // Remote workers that joined see the stop on their next poll and say so; the
+  // store (this process's) stays up until they have, so none of them finds it gone
+  // instead, and they end as cleanly as the run did.
+  const auto all_said_bye = [&] {
+    return std::all_of(m.workers.begin(), m.workers.end(), [&](const auto& entry) {
+      const Impl::Worker& w = entry.second;
+      if (w.state == Impl::Worker::kGone || w.state == Impl::Worker::kJoining || w.child > 0) return true;
+      return m.store->check({WorkerKey(w.rank, kByeKey)});
+    });
+  };
+  try {
+    while (Clock::now() < deadline && !all_said_bye()) std::this_thread::sleep_for(kPoll);
+  } catch (const std::exception&) {
+  }
   m.heartbeat.reset();
 }
 
@@ -374,7 +389,9 @@ std::vector<EvalOutcome> WorkerPool::Evaluate(const std::vector<EvalTask>& tasks
 
 // --- the worker's side ---
 
-void RunWorker(const WorkerOptions& o) {
+namespace {
+
+void Serve(const WorkerOptions& o) {
   const std::string token = ReadTokenFile(o.token_file);
   // A store connection the coordinator closed is an error to report, not a signal to die of.
   ::signal(SIGPIPE, SIG_IGN);
@@ -401,7 +418,10 @@ void RunWorker(const WorkerOptions& o) {
   int64_t coordinator_beat = -1;
   auto coordinator_changed = Clock::now();
   const auto over = [&]() {
-    if (store->check({kStopKey})) return true;
+    if (store->check({kStopKey})) {
+      store->set(WorkerKey(rank, kByeKey), Bytes("bye"));
+      return true;
+    }
     if (o.exit_with_parent && ::getppid() != parent) {
       throw util::IoError(fmt::format("worker {}: the coordinator process ended", rank));
     }
@@ -468,6 +488,16 @@ void RunWorker(const WorkerOptions& o) {
     say(fmt::format("episode {}: {:.2f}%", task.episode + 1, outcome.accuracy));
   }
   say("the run is over");
+}
+
+}  // namespace
+
+void RunWorker(const WorkerOptions& o) {
+  try {
+    Serve(o);
+  } catch (const std::system_error& e) {  // the store's socket: the coordinator's machine or process went away
+    throw util::IoError(fmt::format("worker: the connection to the coordinator at {} failed: {}", o.connect, e.what()));
+  }
 }
 
 }  // namespace haq::search
