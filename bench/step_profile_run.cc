@@ -6,7 +6,11 @@
 // self time per step (its time minus that of the operators it called) in each, the
 // largest first.
 //
-//   build/bench/step_profile_run [STEPS] [ROWS]     (defaults 10 and 25)
+//   build/bench/step_profile_run [STEPS] [ROWS] [convolutions]   (defaults 10 and 25)
+//
+// With `convolutions`, the profiler records input shapes and each convolution
+// operator's time is split by the kind of its weight: 1x1, depthwise (one input
+// channel per group) or dense. Recording shapes adds a little to every operator.
 //
 // Threads: OMP_NUM_THREADS (LibTorch's intra-op threads; the operators are timed
 // on the calling thread, which waits for the others).
@@ -36,7 +40,23 @@ struct Profile {
 
 enum class Kind { kFloat, kFakeQuant, kReluSixApart };
 
-Profile Run(Kind kind, int steps) {
+// "1x1", "depthwise 3x3" or "dense 3x3" for a weight of shape [O, I/groups, kh, kw].
+std::string ConvKind(const std::vector<int64_t>& w) {
+  if (w.size() != 4) return "?";
+  if (w[2] == 1 && w[3] == 1) return "1x1";
+  return fmt::format("{} {}x{}", w[1] == 1 ? "depthwise" : "dense", w[2], w[3]);
+}
+
+// The profiler's name for `e`, with the kind of convolution appended when `by_shape`.
+std::string EventName(const profiler::LegacyEvent& e, bool by_shape) {
+  std::string name = e.name();
+  if (!by_shape || name.find("convolution") == std::string::npos) return name;
+  const auto shapes = e.shapes();
+  const size_t weight = name == "aten::convolution_backward" ? 2 : 1;  // (grad, input, weight) or (input, weight)
+  return weight < shapes.size() ? fmt::format("{} ({})", name, ConvKind(shapes[weight])) : name;
+}
+
+Profile Run(Kind kind, int steps, bool by_shape) {
   auto net = haq::graph::BuildZooModel("mobilenet_v2_cifar");
   haq::train::Sgd sgd(net, {0.9, 4e-5, false});
   const auto x = torch::randn({64, 3, 32, 32}).contiguous(torch::MemoryFormat::ChannelsLast);
@@ -56,7 +76,8 @@ Profile Run(Kind kind, int steps) {
     sgd.Step(0.001);
   };
   for (int i = 0; i < 5; ++i) step();  // warm-up: allocator, oneDNN primitives
-  profiler::enableProfilerLegacy(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU));
+  profiler::enableProfilerLegacy(
+      torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU, by_shape));
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < steps; ++i) step();
   const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -77,7 +98,7 @@ Profile Run(Kind kind, int steps) {
         const Open open = stack.back();
         stack.pop_back();
         const double us = open.push->cpuElapsedUs(e);
-        p.self_ms[open.push->name()] += (us - open.children_us) / 1000.0 / steps;
+        p.self_ms[EventName(*open.push, by_shape)] += (us - open.children_us) / 1000.0 / steps;
         if (!stack.empty()) stack.back().children_us += us;
       }
     }
@@ -90,12 +111,13 @@ Profile Run(Kind kind, int steps) {
 int main(int argc, char** argv) {
   const int steps = argc > 1 ? std::stoi(argv[1]) : 10;
   const size_t rows = argc > 2 ? std::stoul(argv[2]) : 25;
+  const bool by_shape = argc > 3 && std::string(argv[3]) == "convolutions";
   // Each twice, alternating, keeping the second: the first of a process pays for
   // its memory's first touch and the CPU's clock settling.
   const std::vector<Kind> kinds = {Kind::kFloat, Kind::kFakeQuant, Kind::kReluSixApart};
-  for (Kind k : kinds) Run(k, steps);
+  for (Kind k : kinds) Run(k, steps, by_shape);
   std::vector<Profile> p;
-  for (Kind k : kinds) p.push_back(Run(k, steps));
+  for (Kind k : kinds) p.push_back(Run(k, steps, by_shape));
   const auto ms = [](const Profile& q, const std::string& name) {
     const auto it = q.self_ms.find(name);
     return it == q.self_ms.end() ? 0.0 : it->second;
